@@ -1,0 +1,41 @@
+"""The ``jianjian`` command: product verbs first, Django's management commands behind them."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: jianjian COMMAND [options]
+
+  serve         run the web server and the notification worker
+  worker        run only the notification worker
+  demo          load the demo community (时代花园) and print its logins
+  check         fold every parcel's custody events and compare with the stored state
+  migrate       create or upgrade the database
+  createadmin   create an administrator
+  manage CMD    any Django management command (e.g. `jianjian manage check` for Django's own)
+
+Configuration comes from JIANJIAN_* environment variables; see the README.
+"""
+
+# Product verbs whose Django command has another name. `check` is ours; Django's is `manage check`.
+ALIASES = {"check": "custody_check"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianjian.settings")
+    if not args or args[0] in {"-h", "--help", "help"}:
+        sys.stdout.write(USAGE)
+        return
+    if args[0] == "manage":
+        command = args[1:]
+    else:
+        command = [ALIASES.get(args[0], args[0]), *args[1:]]
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["jianjian", *command])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from jianjian.notify.models import Notification
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["cause", "channel", "address", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["status", "channel", "cause"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

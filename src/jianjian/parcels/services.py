@@ -1,0 +1,603 @@
+"""The lifecycle services: the only code that changes a parcel's state.
+
+Every function here runs in one transaction that (1) locks what it changes, (2) checks the
+transition against :mod:`jianjian.parcels.transitions`, (3) updates the parcel and the point's
+on-hand count, (4) appends one custody event per parcel and (5) queues the notifications the change
+causes in the outbox. Either all of it is written, or none of it.
+
+Web views, the API and the CLI call these functions and nothing else to change a parcel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from jianjian import clock
+from jianjian.communities.models import Community, PickupProxy, Resident
+from jianjian.communities.phones import mask_phone
+from jianjian.couriers.models import Carrier, Courier
+from jianjian.couriers.recognition import UNKNOWN, recognize
+from jianjian.notify import outbox
+from jianjian.parcels.errors import (
+    CapacityExceeded,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    ParcelError,
+    RecipientNeeded,
+)
+from jianjian.parcels.matching import RecipientInfo, match_recipient
+from jianjian.parcels.models import CustodyEvent, EventKind, Method, Parcel, ParcelState
+from jianjian.parcels.placement import choose_slot, next_pickup_code
+from jianjian.parcels.transitions import is_allowed
+from jianjian.points.models import CollectionPoint, PointDay, PointKind, Slot, SlotSize
+
+S = ParcelState
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does it: a signed-in user, or a named system (``worker``, ``demo``, a carrier API)."""
+
+    user: AbstractBaseUser | None = None
+    label: str = ""
+
+    @classmethod
+    def of(cls, user: AbstractBaseUser) -> Actor:
+        return cls(user=user, label=user.get_username())
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(label=label)
+
+
+@dataclass
+class IntakeResult:
+    parcel: Parcel
+    created: bool = False
+    duplicate: bool = False
+    found: bool = False
+    warnings: list[str] = field(default_factory=list)
+    remaining_capacity: int = 0
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def local_date(community: Community, at: dt.datetime) -> dt.date:
+    return at.astimezone(ZoneInfo(community.time_zone)).date()
+
+
+def _lock_point(point: CollectionPoint) -> CollectionPoint:
+    locked = CollectionPoint.objects.select_for_update().get(pk=point.pk)
+    if not locked.active:
+        raise InvalidInput(_("%(point)s is closed.") % {"point": locked.name}, code="point_inactive")
+    return locked
+
+
+def _lock_parcel(parcel: Parcel) -> Parcel:
+    return Parcel.objects.select_for_update().select_related("community").get(pk=parcel.pk)
+
+
+def _state_label(state: str | None) -> str:
+    return str(S(state).label) if state else _("not known yet")
+
+
+def _require(parcel: Parcel, kind: str) -> None:
+    if not is_allowed(parcel.state, kind):
+        raise InvalidTransition(
+            _("Parcel %(number)s is %(state)s: it cannot be %(action)s.")
+            % {
+                "number": parcel.tracking_number,
+                "state": _state_label(parcel.state),
+                "action": EventKind(kind).label,
+            },
+            state=parcel.state,
+        )
+
+
+def _record(
+    parcel: Parcel,
+    kind: str,
+    actor: Actor,
+    method: str,
+    at: dt.datetime,
+    **fields: Any,
+) -> CustodyEvent:
+    """Save ``parcel`` (locked, already carrying its new state and place) and append its event."""
+    parcel.event_count += 1
+    parcel.save()
+    return CustodyEvent.objects.create(
+        community_id=parcel.community_id,
+        parcel=parcel,
+        seq=parcel.event_count,
+        kind=kind,
+        to_state=parcel.state,
+        at=at,
+        actor=actor.user,
+        actor_label=actor.label[:100],
+        method=method,
+        point_id=fields.pop("point_id", parcel.point_id),
+        slot_id=fields.pop("slot_id", parcel.slot_id),
+        pickup_code=parcel.pickup_code,
+        **fields,
+    )
+
+
+def _carrier(code: str) -> Carrier:
+    carrier, _created = Carrier.objects.get_or_create(code=code, defaults={"name": code})
+    return carrier
+
+
+def _apply_recipient(parcel: Parcel, info: RecipientInfo) -> None:
+    if info.resident is not None:
+        parcel.recipient = info.resident
+        parcel.recipient_name = info.resident.name
+        parcel.recipient_phone = info.resident.phone
+        parcel.recipient_last4 = info.resident.phone_last4
+        parcel.recipient_flat = info.resident.flat
+        return
+    parcel.recipient_name = info.name or parcel.recipient_name
+    parcel.recipient_phone = info.phone or parcel.recipient_phone
+    parcel.recipient_last4 = info.last4 or parcel.recipient_last4
+    parcel.recipient_flat = info.flat or parcel.recipient_flat
+
+
+def _on_hand(point_id: int, delta: int) -> None:
+    CollectionPoint.objects.filter(pk=point_id).update(on_hand=F("on_hand") + delta)
+
+
+def _tracking(raw: str) -> tuple[str, str]:
+    try:
+        rec = recognize(raw)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), code=exc.code or "tracking_invalid") from None
+    return rec.number, rec.carrier
+
+
+# --- pre-advice ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def announce(
+    community: Community,
+    tracking_number: str,
+    *,
+    actor: Actor,
+    method: str = Method.API,
+    carrier_code: str = "",
+    recipient: RecipientInfo | None = None,
+    planned_point: CollectionPoint | None = None,
+    courier: Courier | None = None,
+    size: str = SlotSize.M,
+) -> tuple[Parcel, bool]:
+    """Register a pre-advised parcel. Re-announcing a known number changes nothing."""
+    number, recognised = _tracking(tracking_number)
+    existing = Parcel.objects.filter(community=community, tracking_number=number).first()
+    if existing is not None:
+        return existing, False
+    now = clock.now()
+    parcel = Parcel(
+        community=community,
+        tracking_number=number,
+        carrier=_carrier(carrier_code or recognised),
+        state=S.ANNOUNCED,
+        size=size,
+        planned_point=planned_point,
+        delivering_courier=courier,
+        announced_at=now,
+    )
+    if recipient is not None:
+        _apply_recipient(parcel, recipient)
+    try:
+        with transaction.atomic():
+            _record(parcel, EventKind.ANNOUNCE, actor, method, now, courier=courier)
+    except IntegrityError:
+        # Another request announced the same number a moment ago: theirs stands.
+        return Parcel.objects.get(community=community, tracking_number=number), False
+    return parcel, True
+
+
+# --- intake --------------------------------------------------------------------------------
+
+
+def intake(
+    point: CollectionPoint,
+    tracking_number: str,
+    *,
+    actor: Actor,
+    method: str = Method.SCAN,
+    phone: str = "",
+    phone_last4: str = "",
+    flat: str = "",
+    name: str = "",
+    slot: Slot | None = None,
+    size: str = "",
+    override_reason: str = "",
+    courier: Courier | None = None,
+) -> IntakeResult:
+    """Take a parcel in at ``point``.
+
+    Idempotent: scanning a number that is already at this point returns it unchanged. Scanning a
+    parcel recorded missing finds it here. Refused past the day's capacity unless
+    ``override_reason`` says why.
+    """
+    number, carrier_code = _tracking(tracking_number)
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _intake(
+                    point, number, carrier_code, actor=actor, method=method, phone=phone,
+                    phone_last4=phone_last4, flat=flat, name=name, slot=slot, size=size,
+                    override_reason=override_reason, courier=courier,
+                )
+        except IntegrityError:
+            # Two scans of one new number at two points raced and the other insert won. Run once
+            # more: now the parcel exists and the ordinary rules answer.
+            continue
+    raise ParcelError(_("The parcel could not be saved; scan it again."), code="conflict")
+
+
+def _intake(
+    point: CollectionPoint,
+    number: str,
+    carrier_code: str,
+    *,
+    actor: Actor,
+    method: str,
+    phone: str,
+    phone_last4: str,
+    flat: str,
+    name: str,
+    slot: Slot | None,
+    size: str,
+    override_reason: str,
+    courier: Courier | None,
+) -> IntakeResult:
+    point = _lock_point(point)
+    community = point.community
+    now = clock.now()
+    parcel = (
+        Parcel.objects.select_for_update()
+        .filter(community=community, tracking_number=number)
+        .first()
+    )
+    if parcel is not None:
+        if parcel.state == S.AT_POINT and parcel.point_id == point.pk:
+            return IntakeResult(parcel, duplicate=True, remaining_capacity=_remaining(point, now))
+        if parcel.state == S.AT_POINT:
+            raise InvalidTransition(
+                _("Parcel %(number)s is already at %(point)s (code %(code)s); move it instead.")
+                % {"number": number, "point": parcel.point, "code": parcel.pickup_code},
+                code="at_other_point",
+            )
+        if parcel.state == S.MISSING:
+            return _found_at(parcel, point, actor, method, now, slot)
+        _require(parcel, EventKind.INTAKE)
+
+    typed = match_recipient(
+        community, phone=phone, phone_last4=phone_last4, flat=flat, name=name
+    )
+    known = parcel is not None and (parcel.recipient_id or parcel.recipient_phone)
+    if typed.empty and not known:
+        raise RecipientNeeded(
+            _("Whose parcel is this? Type the phone's last 4 digits and the flat, or the full phone.")
+        )
+
+    day, _created = PointDay.objects.select_for_update().get_or_create(
+        point=point, date=local_date(community, now), defaults={"community": community}
+    )
+    reason = override_reason.strip()
+    if day.intakes >= point.daily_capacity and not reason:
+        raise CapacityExceeded(
+            _("%(point)s has taken in %(count)s of %(capacity)s parcels today: it is full. "
+              "Give a reason to take this one in anyway.")
+            % {"point": point.name, "count": day.intakes, "capacity": point.daily_capacity},
+            capacity=point.daily_capacity,
+            intakes=day.intakes,
+        )
+
+    created = parcel is None
+    if parcel is None:
+        parcel = Parcel(
+            community=community, tracking_number=number, carrier=_carrier(carrier_code)
+        )
+    if not typed.empty:
+        _apply_recipient(parcel, typed)
+    resident = parcel.recipient
+    if point.kind == PointKind.LOCKER and resident is not None and not resident.locker_consent:
+        raise InvalidInput(
+            _("%(name)s has not agreed to lockers; take the parcel in at a counter or shelf.")
+            % {"name": resident.name},
+            code="locker_consent",
+        )
+    if size:
+        parcel.size = size
+    chosen = choose_slot(point, parcel.size, slot)
+    warnings: list[str] = []
+    if parcel.planned_point_id and parcel.planned_point_id != point.pk:
+        warnings.append("wrong_point")
+
+    parcel.state = S.AT_POINT
+    parcel.point = point
+    parcel.slot = chosen
+    parcel.pickup_code = next_pickup_code(point, chosen)
+    parcel.intake_at = now
+    parcel.closed_at = None
+    parcel.returned_to = None
+    parcel.collected_by = ""
+    if courier is not None:
+        parcel.delivering_courier = courier
+
+    over = day.intakes >= point.daily_capacity
+    data: dict[str, Any] = {}
+    if over:
+        data["override_reason"] = reason[:500]
+    if warnings:
+        data["warnings"] = warnings
+    event = _record(parcel, EventKind.INTAKE, actor, method, now, courier=courier, data=data)
+
+    day.intakes += 1
+    day.overrides += 1 if over else 0
+    day.save(update_fields=["intakes", "overrides"])
+    point.on_hand += 1
+    point.save(update_fields=["on_hand", "code_seq"])
+    outbox.parcel_arrived(parcel, event)
+    return IntakeResult(
+        parcel,
+        created=created,
+        warnings=warnings,
+        remaining_capacity=max(point.daily_capacity - day.intakes, 0),
+    )
+
+
+def _remaining(point: CollectionPoint, now: dt.datetime) -> int:
+    day = PointDay.objects.filter(point=point, date=local_date(point.community, now)).first()
+    return max(point.daily_capacity - (day.intakes if day else 0), 0)
+
+
+def remaining_capacity(point: CollectionPoint) -> int:
+    """How many more parcels ``point`` takes in today before a reason is needed."""
+    return _remaining(point, clock.now())
+
+
+def _found_at(
+    parcel: Parcel,
+    point: CollectionPoint,
+    actor: Actor,
+    method: str,
+    now: dt.datetime,
+    slot: Slot | None,
+) -> IntakeResult:
+    """A missing parcel turns up: back on hand here, keeping its code if it is the same point."""
+    if parcel.point_id != point.pk or slot is not None:
+        chosen = choose_slot(point, parcel.size, slot)
+        parcel.point, parcel.slot = point, chosen
+        parcel.pickup_code = next_pickup_code(point, chosen)
+    parcel.state = S.AT_POINT
+    event = _record(parcel, EventKind.FOUND, actor, method, now)
+    point.on_hand += 1
+    point.save(update_fields=["on_hand", "code_seq"])
+    outbox.parcel_arrived(parcel, event)
+    return IntakeResult(parcel, found=True, remaining_capacity=_remaining(point, now))
+
+
+# --- leaving the point ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def hand_over(
+    point: CollectionPoint,
+    parcels: Sequence[Parcel],
+    *,
+    actor: Actor,
+    method: str = Method.CODE,
+    proxy: PickupProxy | None = None,
+) -> list[Parcel]:
+    """Hand parcels at ``point`` to their resident (or an authorised proxy) in one confirmation.
+
+    All or nothing: if any parcel is not at this point, or the proxy may not collect it, nothing
+    is handed over.
+    """
+    if not parcels:
+        raise InvalidInput(_("Choose at least one parcel to hand over."), code="nothing_chosen")
+    point = _lock_point(point)
+    now = clock.now()
+    locked = list(
+        Parcel.objects.select_for_update()
+        .select_related("recipient", "community")
+        .filter(pk__in=[p.pk for p in parcels])
+        .order_by("pk")
+    )
+    if len(locked) != len({p.pk for p in parcels}):
+        raise NotFound(_("A parcel you chose no longer exists."))
+    for parcel in locked:
+        if parcel.point_id != point.pk or parcel.state != S.AT_POINT:
+            raise InvalidTransition(
+                _("Parcel %(number)s is not waiting at %(point)s (it is %(state)s); "
+                  "nothing was handed over.")
+                % {"number": parcel.tracking_number, "point": point.name,
+                   "state": _state_label(parcel.state)},
+                code="not_at_point",
+            )
+        if proxy is not None:
+            _check_proxy(proxy, parcel, now)
+    for parcel in locked:
+        holder = _holder(parcel, proxy)
+        data: dict[str, Any] = {}
+        if proxy is not None:
+            data = {"proxy_id": proxy.pk, "proxy_phone": mask_phone(proxy.phone)}
+        parcel.state = S.PICKED_UP
+        parcel.slot = None
+        parcel.pickup_code = ""
+        parcel.collected_by = holder
+        parcel.closed_at = now
+        event = _record(
+            parcel, EventKind.HAND_OVER, actor, method, now, slot_id=None, holder=holder,
+            data=data,
+        )
+        outbox.parcel_collected(parcel, event)
+    _on_hand(point.pk, -len(locked))
+    return locked
+
+
+def _holder(parcel: Parcel, proxy: PickupProxy | None) -> str:
+    if proxy is not None:
+        who = proxy.name or mask_phone(proxy.phone)
+        return _("proxy %(who)s") % {"who": who}
+    return parcel.recipient_name or mask_phone(parcel.recipient_phone) or _("recipient")
+
+
+def _check_proxy(proxy: PickupProxy, parcel: Parcel, now: dt.datetime) -> None:
+    ok = (
+        proxy.is_active(now)
+        and proxy.community_id == parcel.community_id
+        and parcel.recipient_id == proxy.resident_id
+        and (proxy.parcel_id is None or proxy.parcel_id == parcel.pk)
+    )
+    if not ok:
+        raise InvalidTransition(
+            _("This proxy may not collect parcel %(number)s (expired, revoked or not theirs); "
+              "nothing was handed over.") % {"number": parcel.tracking_number},
+            code="proxy_invalid",
+        )
+
+
+@transaction.atomic
+def return_to_courier(
+    parcel: Parcel,
+    *,
+    courier: Courier,
+    actor: Actor,
+    method: str = Method.SCAN,
+    reason: str = "",
+) -> Parcel:
+    """A courier collects a dead or refused parcel from its point."""
+    parcel = _lock_parcel(parcel)
+    _require(parcel, EventKind.RETURN)
+    if parcel.carrier.code != UNKNOWN and parcel.carrier_id != courier.carrier_id:
+        raise InvalidInput(
+            _("Parcel %(number)s is a %(carrier)s parcel; %(courier)s cannot take it back.")
+            % {"number": parcel.tracking_number, "carrier": parcel.carrier,
+               "courier": courier},
+            code="wrong_carrier",
+        )
+    assert parcel.point_id is not None
+    _lock_point(parcel.point)  # type: ignore[arg-type]
+    now = clock.now()
+    point_id = parcel.point_id
+    parcel.state = S.RETURNED
+    parcel.slot = None
+    parcel.pickup_code = ""
+    parcel.returned_to = courier
+    parcel.closed_at = now
+    event = _record(
+        parcel, EventKind.RETURN, actor, method, now, slot_id=None, courier=courier,
+        holder=str(courier)[:100], data={"reason": reason.strip()[:200]} if reason.strip() else {},
+    )
+    _on_hand(point_id, -1)
+    outbox.parcel_returned(parcel, event)
+    return parcel
+
+
+@transaction.atomic
+def move(
+    parcel: Parcel,
+    *,
+    to_point: CollectionPoint,
+    actor: Actor,
+    to_slot: Slot | None = None,
+    method: str = Method.TYPED,
+    reason: str = "",
+) -> Parcel:
+    """Move a parcel to another slot or point. Its pickup code changes, and the resident is told."""
+    parcel = _lock_parcel(parcel)
+    _require(parcel, EventKind.MOVE)
+    if to_point.community_id != parcel.community_id:
+        raise NotFound(_("No such point in this community."))
+    from_id = parcel.point_id
+    assert from_id is not None
+    # Lock both points in id order, so two opposite moves cannot deadlock.
+    locked = {p.pk: p for p in CollectionPoint.objects.select_for_update()
+              .filter(pk__in={from_id, to_point.pk}).order_by("pk")}
+    target = locked[to_point.pk]
+    if not target.active:
+        raise InvalidInput(_("%(point)s is closed.") % {"point": target.name}, code="point_inactive")
+    if to_slot is not None and to_slot.pk == parcel.slot_id:
+        raise InvalidInput(_("The parcel is already in that slot."), code="same_slot")
+    chosen = choose_slot(target, parcel.size, to_slot)
+    now = clock.now()
+    parcel.point, parcel.slot = target, chosen
+    parcel.pickup_code = next_pickup_code(target, chosen)
+    data = {"from_point": from_id, "reason": reason.strip()[:200]}
+    event = _record(parcel, EventKind.MOVE, actor, method, now, data=data)
+    target.save(update_fields=["code_seq"])
+    if from_id != target.pk:
+        _on_hand(from_id, -1)
+        _on_hand(target.pk, +1)
+    outbox.parcel_moved(parcel, event)
+    return parcel
+
+
+@transaction.atomic
+def mark_missing(parcel: Parcel, *, actor: Actor, note: str = "", method: str = Method.TYPED) -> Parcel:
+    """The parcel is not where the record says. It keeps its point, slot and code as last seen."""
+    parcel = _lock_parcel(parcel)
+    _require(parcel, EventKind.MISSING)
+    now = clock.now()
+    parcel.state = S.MISSING
+    _record(parcel, EventKind.MISSING, actor, method, now, data={"note": note.strip()[:500]})
+    assert parcel.point_id is not None
+    _on_hand(parcel.point_id, -1)
+    return parcel
+
+
+@transaction.atomic
+def mark_found(
+    parcel: Parcel,
+    *,
+    point: CollectionPoint,
+    actor: Actor,
+    slot: Slot | None = None,
+    method: str = Method.TYPED,
+) -> Parcel:
+    """A missing parcel is back on hand at ``point``."""
+    parcel = _lock_parcel(parcel)
+    _require(parcel, EventKind.FOUND)
+    if point.community_id != parcel.community_id:
+        raise NotFound(_("No such point in this community."))
+    point = _lock_point(point)
+    return _found_at(parcel, point, actor, method, clock.now(), slot).parcel
+
+
+@transaction.atomic
+def assign_recipient(
+    parcel: Parcel,
+    resident: Resident,
+    *,
+    actor: Actor,
+    method: str = Method.TYPED,
+) -> Parcel:
+    """Match a parcel taken in without a known resident, and tell the resident it is here."""
+    parcel = _lock_parcel(parcel)
+    _require(parcel, EventKind.RECIPIENT)
+    if resident.community_id != parcel.community_id:
+        raise NotFound(_("No such resident in this community."))
+    if parcel.recipient_id == resident.pk:
+        return parcel
+    _apply_recipient(parcel, RecipientInfo(resident=resident))
+    event = _record(parcel, EventKind.RECIPIENT, actor, method, clock.now(),
+                    data={"resident_id": resident.pk})
+    if parcel.state == S.AT_POINT:
+        outbox.parcel_arrived(parcel, event)
+    return parcel

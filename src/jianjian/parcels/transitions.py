@@ -1,0 +1,35 @@
+"""The parcel state machine, as data. Both the services and the fold read this one table."""
+
+from __future__ import annotations
+
+from jianjian.parcels.models import EventKind, ParcelState
+
+S = ParcelState
+NEW = None  # the parcel does not exist yet
+
+# event kind → (states it may start from, state it leads to; None keeps the state)
+TRANSITIONS: dict[str, tuple[frozenset[str | None], str | None]] = {
+    EventKind.ANNOUNCE: (frozenset({NEW}), S.ANNOUNCED),
+    EventKind.INTAKE: (frozenset({NEW, S.ANNOUNCED, S.RETURNED}), S.AT_POINT),
+    EventKind.HAND_OVER: (frozenset({S.AT_POINT}), S.PICKED_UP),
+    EventKind.MOVE: (frozenset({S.AT_POINT}), S.AT_POINT),
+    EventKind.RETURN: (frozenset({S.AT_POINT}), S.RETURNED),
+    EventKind.MISSING: (frozenset({S.AT_POINT}), S.MISSING),
+    EventKind.FOUND: (frozenset({S.MISSING}), S.AT_POINT),
+    EventKind.RECIPIENT: (
+        frozenset({S.ANNOUNCED, S.AT_POINT, S.MISSING, S.PICKED_UP, S.RETURNED}),
+        None,
+    ),
+}
+
+
+def next_state(current: str | None, kind: str) -> str | None:
+    """The state after ``kind`` from ``current``, or ``False``-y sentinel via exception."""
+    allowed, target = TRANSITIONS[kind]
+    if current not in allowed:
+        raise ValueError(f"{kind} is not allowed from {current}")
+    return current if target is None else target
+
+
+def is_allowed(current: str | None, kind: str) -> bool:
+    return current in TRANSITIONS[kind][0]

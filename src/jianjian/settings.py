@@ -1,0 +1,171 @@
+"""Django settings for jianjian.
+
+All configuration comes from environment variables read through :mod:`jianjian.conf`, which fail
+loudly on bad values. The zero-configuration default is SQLite in ``$JIANJIAN_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from jianjian.conf import ConfigError, env_bool, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = env_path("JIANJIAN_DATA_DIR", "./var")
+
+DEBUG = env_bool("JIANJIAN_DEBUG", False)
+
+
+def _secret_key() -> str:
+    """The key from the environment, else one kept in the data directory.
+
+    The embedded default must work with zero configuration, yet sessions must survive a restart,
+    so a random key is generated once and stored next to the database (mode 0600).
+    """
+    key = env_str("JIANJIAN_SECRET_KEY", "")
+    if key:
+        return key
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("JIANJIAN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("JIANJIAN_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "jianjian.communities",
+    "jianjian.points",
+    "jianjian.couriers",
+    "jianjian.parcels",
+    "jianjian.notify",
+    "jianjian.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "jianjian.urls"
+WSGI_APPLICATION = "jianjian.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict[str, Any]:
+    url = env_str("JIANJIAN_DATABASE_URL", "")
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return {"default": sqlite_database(DATA_DIR / "jianjian.sqlite3")}
+    if not url.startswith(("postgres://", "postgresql://", "sqlite://")):
+        raise ConfigError(
+            f"JIANJIAN_DATABASE_URL={url!r}: only postgres:// and sqlite:// URLs are supported"
+        )
+    if url.startswith("sqlite"):
+        return {"default": sqlite_database(Path(dj_database_url.parse(url)["NAME"]))}
+    config = dj_database_url.parse(url, conn_max_age=env_int("JIANJIAN_DB_CONN_MAX_AGE", 60))
+    config["CONN_HEALTH_CHECKS"] = True
+    return {"default": config}
+
+
+def sqlite_database(path: Path) -> dict[str, Any]:
+    """SQLite tuned for a busy counter: WAL so readers never block the writer, a busy timeout so
+    concurrent writers wait instead of failing, and IMMEDIATE transactions so a transaction takes
+    the write lock up front (no deadlock between two read-then-write transactions)."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 10,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;"
+            ),
+        },
+        # Tests use a file too (not :memory:), so threads see one database as in production.
+        "TEST": {"NAME": str(path.with_name(path.stem + "_test.sqlite3"))},
+    }
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("JIANJIAN_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Serve straight from the apps' static folders: no collectstatic step for the embedded default.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_SECURE = env_bool("JIANJIAN_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Phone numbers without a country prefix are read as numbers of this region.
+PHONE_REGION = env_str("JIANJIAN_PHONE_REGION", "CN")
+
+# Notifications: the embedded default writes every message to a file in the data directory.
+NOTIFY_LOG_FILE = DATA_DIR / "notifications.log"
+NOTIFY_DEFAULT_CHANNEL = env_str("JIANJIAN_NOTIFY_CHANNEL", "log")
+NOTIFY_MAX_ATTEMPTS = env_int("JIANJIAN_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+WORKER_POLL_SECONDS = env_int("JIANJIAN_WORKER_POLL_SECONDS", 2, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("JIANJIAN_LOG_LEVEL", "INFO")},
+}
