@@ -52,32 +52,74 @@ def make_world(capacity: int = 50, slug: str | None = None) -> World:
         for num in ("501", "502", "601")
     ]
     counter = CollectionPoint.objects.create(
-        community=community, code="A", name="我爱我家", kind=PointKind.COUNTER,
-        daily_capacity=capacity, opens_at=dt.time(9), closes_at=dt.time(20),
+        community=community,
+        code="A",
+        name="我爱我家",
+        kind=PointKind.COUNTER,
+        daily_capacity=capacity,
+        opens_at=dt.time(9),
+        closes_at=dt.time(20),
     )
     counter2 = CollectionPoint.objects.create(
-        community=community, code="B", name="链家", kind=PointKind.COUNTER, daily_capacity=capacity,
+        community=community,
+        code="B",
+        name="链家",
+        kind=PointKind.COUNTER,
+        daily_capacity=capacity,
     )
     locker = CollectionPoint.objects.create(
-        community=community, code="L", name="快递柜", kind=PointKind.LOCKER, daily_capacity=capacity,
+        community=community,
+        code="L",
+        name="快递柜",
+        kind=PointKind.LOCKER,
+        daily_capacity=capacity,
     )
     for point in (counter, counter2):
         Slot.objects.bulk_create(
             Slot(community=community, point=point, shelf=s, tier=t)
-            for s in (1, 2) for t in (1, 2, 3)
+            for s in (1, 2)
+            for t in (1, 2, 3)
         )
     Slot.objects.bulk_create(
         [
-            Slot(community=community, point=locker, shelf=1, tier=1, is_compartment=True, size=SlotSize.S),
-            Slot(community=community, point=locker, shelf=1, tier=2, is_compartment=True, size=SlotSize.M),
-            Slot(community=community, point=locker, shelf=1, tier=3, is_compartment=True, size=SlotSize.L),
+            Slot(
+                community=community,
+                point=locker,
+                shelf=1,
+                tier=1,
+                is_compartment=True,
+                size=SlotSize.S,
+            ),
+            Slot(
+                community=community,
+                point=locker,
+                shelf=1,
+                tier=2,
+                is_compartment=True,
+                size=SlotSize.M,
+            ),
+            Slot(
+                community=community,
+                point=locker,
+                shelf=1,
+                tier=3,
+                is_compartment=True,
+                size=SlotSize.L,
+            ),
         ]
     )
     residents = [
-        Resident.objects.create(community=community, flat=flats[0], name="张三", phone="13812345678"),
-        Resident.objects.create(community=community, flat=flats[1], name="李四", phone="13912345678"),
         Resident.objects.create(
-            community=community, flat=flats[2], name="王五", phone="+86 186 0000 1111",
+            community=community, flat=flats[0], name="张三", phone="13812345678"
+        ),
+        Resident.objects.create(
+            community=community, flat=flats[1], name="李四", phone="13912345678"
+        ),
+        Resident.objects.create(
+            community=community,
+            flat=flats[2],
+            name="王五",
+            phone="+86 186 0000 1111",
             locker_consent=False,
         ),
     ]
@@ -89,7 +131,13 @@ def make_world(capacity: int = 50, slug: str | None = None) -> World:
     )
     user = get_user_model().objects.create_user(f"clerk{n}", password="x" * 10)
     return World(
-        community=community, counter=counter, counter2=counter2, locker=locker,
-        residents=residents, sf_courier=sf, zto_courier=zto, clerk=services.Actor.of(user),
+        community=community,
+        counter=counter,
+        counter2=counter2,
+        locker=locker,
+        residents=residents,
+        sf_courier=sf,
+        zto_courier=zto,
+        clerk=services.Actor.of(user),
         flats=flats,
     )

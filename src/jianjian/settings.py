@@ -12,7 +12,15 @@ from typing import Any
 
 import dj_database_url
 
-from jianjian.conf import ConfigError, env_bool, env_int, env_list, env_path, env_str
+from jianjian.conf import (
+    ConfigError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = env_path("JIANJIAN_DATA_DIR", "./var")
@@ -143,6 +151,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve straight from the apps' static folders: no collectstatic step for the embedded default.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -159,7 +168,7 @@ PHONE_REGION = env_str("JIANJIAN_PHONE_REGION", "CN")
 
 # Notifications: the embedded default writes every message to a file in the data directory.
 NOTIFY_LOG_FILE = DATA_DIR / "notifications.log"
-NOTIFY_DEFAULT_CHANNEL = env_str("JIANJIAN_NOTIFY_CHANNEL", "log")
+NOTIFY_DEFAULT_CHANNEL = env_choice("JIANJIAN_NOTIFY_CHANNEL", "log", ("log", "email"))
 NOTIFY_MAX_ATTEMPTS = env_int("JIANJIAN_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 WORKER_POLL_SECONDS = env_int("JIANJIAN_WORKER_POLL_SECONDS", 2, minimum=1)
 

@@ -8,6 +8,7 @@ import random
 import pytest
 import time_machine
 
+from jianjian.communities.models import Resident
 from jianjian.parcels import services
 from jianjian.parcels.errors import (
     AmbiguousRecipient,
@@ -17,7 +18,6 @@ from jianjian.parcels.errors import (
 )
 from jianjian.parcels.fold import check
 from jianjian.parcels.models import CustodyEvent, Parcel, ParcelState
-from jianjian.communities.models import Resident
 from jianjian.points.models import PointDay, SlotSize
 from tests.factories import make_world, tracking
 
@@ -48,10 +48,16 @@ def test_capacity_refuses_the_51st_parcel_until_a_reason_is_given(world):
     assert Parcel.objects.count() == 50
     # Whitespace is not a reason.
     with pytest.raises(CapacityExceeded):
-        services.intake(world.counter, tracking(), actor=world.clerk, phone="13812345678",
-                        override_reason="   ")
-    result = services.intake(world.counter, tracking(), actor=world.clerk, phone="13812345678",
-                             override_reason="courier came twice")
+        services.intake(
+            world.counter, tracking(), actor=world.clerk, phone="13812345678", override_reason="   "
+        )
+    result = services.intake(
+        world.counter,
+        tracking(),
+        actor=world.clerk,
+        phone="13812345678",
+        override_reason="courier came twice",
+    )
     event = CustodyEvent.objects.get(parcel=result.parcel)
     assert event.data["override_reason"] == "courier came twice"
     day = PointDay.objects.get(point=world.counter)
@@ -81,8 +87,9 @@ def test_capacity_is_per_point(world):
 
 
 def test_match_by_last4_and_flat(world):
-    result = services.intake(world.counter, tracking(), actor=world.clerk,
-                             phone_last4="5678", flat="３－２－５０２")
+    result = services.intake(
+        world.counter, tracking(), actor=world.clerk, phone_last4="5678", flat="３－２－５０２"
+    )
     assert result.parcel.recipient == world.residents[1]  # 李四 of 3-2-502, 139…5678
 
 
@@ -120,21 +127,31 @@ def test_garbage_tracking_numbers_are_refused(world, raw):
 
 
 def test_two_residents_of_one_flat_with_the_same_tail_are_ambiguous(world):
-    Resident.objects.create(community=world.community, flat=world.flats[0], name="张小三",
-                            phone="13612345678")
+    Resident.objects.create(
+        community=world.community, flat=world.flats[0], name="张小三", phone="13612345678"
+    )
     with pytest.raises(AmbiguousRecipient) as err:
-        services.intake(world.counter, tracking(), actor=world.clerk,
-                        phone_last4="5678", flat="3-2-501")
+        services.intake(
+            world.counter, tracking(), actor=world.clerk, phone_last4="5678", flat="3-2-501"
+        )
     assert len(err.value.details["candidates"]) == 2
 
 
 def test_unmatched_parcel_is_taken_in_and_matched_later(world):
-    result = services.intake(world.counter, tracking(), actor=world.clerk,
-                             phone_last4="0000", flat="3-2-601", name="赵六")
+    result = services.intake(
+        world.counter,
+        tracking(),
+        actor=world.clerk,
+        phone_last4="0000",
+        flat="3-2-601",
+        name="赵六",
+    )
     parcel = result.parcel
     assert parcel.recipient is None
     assert (parcel.recipient_last4, parcel.recipient_flat.code, parcel.recipient_name) == (
-        "0000", "3-2-601", "赵六"
+        "0000",
+        "3-2-601",
+        "赵六",
     )
     services.assign_recipient(parcel, world.residents[2], actor=world.clerk)
     parcel.refresh_from_db()
@@ -151,8 +168,9 @@ def test_unmatched_full_phone_is_recorded(world):
 
 
 def test_unknown_format_is_accepted_as_unknown_carrier(world):
-    result = services.intake(world.counter, tracking("unknown"), actor=world.clerk,
-                             phone="13812345678")
+    result = services.intake(
+        world.counter, tracking("unknown"), actor=world.clerk, phone="13812345678"
+    )
     assert result.parcel.carrier.code == "unknown"
 
 
@@ -167,18 +185,22 @@ def test_shelf_slots_fill_evenly(world):
 
 
 def test_locker_uses_the_smallest_free_compartment_that_fits_and_then_is_full(world):
-    large = services.intake(world.locker, tracking(), actor=world.clerk, phone="13812345678",
-                            size=SlotSize.L).parcel
+    large = services.intake(
+        world.locker, tracking(), actor=world.clerk, phone="13812345678", size=SlotSize.L
+    ).parcel
     assert large.slot.size == "L"
-    small = services.intake(world.locker, tracking(), actor=world.clerk, phone="13812345678",
-                            size=SlotSize.S).parcel
+    small = services.intake(
+        world.locker, tracking(), actor=world.clerk, phone="13812345678", size=SlotSize.S
+    ).parcel
     assert small.slot.size == "S"
     with pytest.raises(NoRoom):
-        services.intake(world.locker, tracking(), actor=world.clerk, phone="13812345678",
-                        size=SlotSize.L)
+        services.intake(
+            world.locker, tracking(), actor=world.clerk, phone="13812345678", size=SlotSize.L
+        )
     services.hand_over(world.locker, [large], actor=world.clerk)
-    again = services.intake(world.locker, tracking(), actor=world.clerk, phone="13812345678",
-                            size=SlotSize.L).parcel
+    again = services.intake(
+        world.locker, tracking(), actor=world.clerk, phone="13812345678", size=SlotSize.L
+    ).parcel
     assert again.slot == large.slot or again.slot.size == "L"
 
 
@@ -202,12 +224,16 @@ def test_pickup_codes_stay_unique_under_churn(db):
             services.hand_over(world.counter, [parcel], actor=world.clerk)
             del seen_live[parcel.pickup_code]
         else:
-            parcel = services.intake(world.counter, tracking(), actor=world.clerk,
-                                     phone="13812345678").parcel
+            parcel = services.intake(
+                world.counter, tracking(), actor=world.clerk, phone="13812345678"
+            ).parcel
             assert parcel.pickup_code not in seen_live, "code handed to a second parcel"
             seen_live[parcel.pickup_code] = parcel.pk
             on_hand.append(parcel)
-    live = list(Parcel.objects.filter(point=world.counter, state=S.AT_POINT)
-                .values_list("pickup_code", flat=True))
+    live = list(
+        Parcel.objects.filter(point=world.counter, state=S.AT_POINT).values_list(
+            "pickup_code", flat=True
+        )
+    )
     assert len(live) == len(set(live)) == len(on_hand)
     assert check(world.community.pk).ok

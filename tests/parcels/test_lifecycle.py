@@ -7,8 +7,8 @@ import pytest
 from jianjian.parcels import services
 from jianjian.parcels.errors import InvalidInput, InvalidTransition, NotFound, RecipientNeeded
 from jianjian.parcels.fold import check
-from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
 from jianjian.parcels.matching import RecipientInfo
+from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
 from tests.factories import World, tracking
 
 S = ParcelState
@@ -41,7 +41,11 @@ def test_intake_of_unknown_number_creates_parcel_at_point_with_slot_and_code(wor
     assert parcel.carrier.code == "sf"
     event = CustodyEvent.objects.get(parcel=parcel)
     assert (event.kind, event.seq, event.to_state, event.point_id, event.method) == (
-        EventKind.INTAKE, 1, S.AT_POINT, world.counter.pk, "scan"
+        EventKind.INTAKE,
+        1,
+        S.AT_POINT,
+        world.counter.pk,
+        "scan",
     )
     assert event.actor == world.clerk.user
     world.counter.refresh_from_db()
@@ -52,8 +56,11 @@ def test_intake_of_unknown_number_creates_parcel_at_point_with_slot_and_code(wor
 def test_announced_parcel_is_taken_in_with_its_pre_advised_recipient(world):
     number = tracking()
     parcel, created = services.announce(
-        world.community, number, actor=services.Actor.system("manifest"),
-        recipient=RecipientInfo(resident=world.residents[1]), planned_point=world.counter,
+        world.community,
+        number,
+        actor=services.Actor.system("manifest"),
+        recipient=RecipientInfo(resident=world.residents[1]),
+        planned_point=world.counter,
     )
     assert created and parcel.state == S.ANNOUNCED and parcel.point is None
     # No phone typed: the pre-advice says whose it is.
@@ -76,8 +83,11 @@ def test_announcing_twice_changes_nothing(world):
 def test_parcel_taken_in_at_the_wrong_point_is_accepted_with_a_warning(world):
     number = tracking()
     services.announce(
-        world.community, number, actor=world.clerk,
-        recipient=RecipientInfo(resident=world.residents[0]), planned_point=world.counter2,
+        world.community,
+        number,
+        actor=world.clerk,
+        recipient=RecipientInfo(resident=world.residents[0]),
+        planned_point=world.counter2,
     )
     result = services.intake(world.counter, number, actor=world.clerk)
     assert result.parcel.point == world.counter
@@ -97,7 +107,9 @@ def test_hand_over_closes_parcel_and_releases_its_code(world):
     world.counter.refresh_from_db()
     assert world.counter.on_hand == 0
     # The code is free again for the next parcel at this point.
-    assert not Parcel.objects.filter(point=world.counter, pickup_code=code, state=S.AT_POINT).exists()
+    assert not Parcel.objects.filter(
+        point=world.counter, pickup_code=code, state=S.AT_POINT
+    ).exists()
     _assert_clean(world)
 
 

@@ -73,8 +73,13 @@ def _points(community: Community, buildings: list[Building]) -> list[CollectionP
     points = []
     for code, name, kind, shop, capacity, building in specs:
         point = CollectionPoint.objects.create(
-            community=community, code=code, name=name, kind=kind, host_shop=shop,
-            daily_capacity=capacity, building=building,
+            community=community,
+            code=code,
+            name=name,
+            kind=kind,
+            host_shop=shop,
+            daily_capacity=capacity,
+            building=building,
             opens_at=dt.time(7, 0) if kind != PointKind.COUNTER else dt.time(9, 0),
             closes_at=dt.time(22, 0) if kind != PointKind.COUNTER else dt.time(20, 30),
         )
@@ -82,14 +87,22 @@ def _points(community: Community, buildings: list[Building]) -> list[CollectionP
             # 8 columns × 5 rows = 40 compartments: small at the top, large at the bottom.
             sizes = {1: SlotSize.S, 2: SlotSize.S, 3: SlotSize.M, 4: SlotSize.M, 5: SlotSize.L}
             Slot.objects.bulk_create(
-                Slot(community=community, point=point, shelf=col, tier=row,
-                     is_compartment=True, size=sizes[row])
-                for col in range(1, 9) for row in range(1, 6)
+                Slot(
+                    community=community,
+                    point=point,
+                    shelf=col,
+                    tier=row,
+                    is_compartment=True,
+                    size=sizes[row],
+                )
+                for col in range(1, 9)
+                for row in range(1, 6)
             )
         else:
             Slot.objects.bulk_create(
                 Slot(community=community, point=point, shelf=shelf, tier=tier)
-                for shelf in range(1, 5) for tier in range(1, 4)
+                for shelf in range(1, 5)
+                for tier in range(1, 4)
             )
         points.append(point)
     return points
@@ -104,14 +117,22 @@ def load_demo(seed: int = 2020) -> list[DemoLogin]:
         for n in range(1, 13)
     ]
     flats = [
-        Flat.objects.create(community=community, building=b, entrance=str(e), number=f"{floor}0{door}")
-        for b in buildings for e in (1, 2) for floor in range(1, 7) for door in (1, 2)
+        Flat.objects.create(
+            community=community, building=b, entrance=str(e), number=f"{floor}0{door}"
+        )
+        for b in buildings
+        for e in (1, 2)
+        for floor in range(1, 7)
+        for door in (1, 2)
     ]
     points = _points(community, buildings)
     used: set[str] = set()
     residents = [
         Resident.objects.create(
-            community=community, flat=flats[i % len(flats)], name=_name(r), phone=_phone(r, used),
+            community=community,
+            flat=flats[i % len(flats)],
+            name=_name(r),
+            phone=_phone(r, used),
             preferred_point=points[0] if i % 3 == 0 else (points[1] if i % 3 == 1 else None),
             locker_consent=i % 7 != 0,
         )
@@ -179,8 +200,12 @@ def _parcels(
             point = r.choice(shelf_points if not resident.locker_consent else points)
             with clock.at(at):
                 result = services.intake(
-                    point, _new_number(r, code, used), actor=clerk, method=Method.SCAN,
-                    phone=resident.phone, courier=couriers[code],
+                    point,
+                    _new_number(r, code, used),
+                    actor=clerk,
+                    method=Method.SCAN,
+                    phone=resident.phone,
+                    courier=couriers[code],
                     size=r.choice([SlotSize.S, SlotSize.M, SlotSize.M, SlotSize.L]),
                 )
             _after(r, result.parcel, at, now, days_ago, couriers)
@@ -189,8 +214,12 @@ def _parcels(
         code = r.choice(list(FORMATS))
         resident = r.choice(residents)
         services.announce(
-            community, _new_number(r, code, used), actor=services.Actor.system(f"{code} manifest"),
-            method=Method.MANIFEST, carrier_code=code, courier=couriers[code],
+            community,
+            _new_number(r, code, used),
+            actor=services.Actor.system(f"{code} manifest"),
+            method=Method.MANIFEST,
+            carrier_code=code,
+            courier=couriers[code],
             recipient=RecipientInfo(resident=resident),
             planned_point=resident.preferred_point or points[0],
         )

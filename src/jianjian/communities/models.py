@@ -54,9 +54,7 @@ class Community(models.Model):
 
     def clean(self) -> None:
         hours = self.reminder_hours
-        if not isinstance(hours, list) or not all(
-            isinstance(h, int) and 0 < h for h in hours
-        ):
+        if not isinstance(hours, list) or not all(isinstance(h, int) and h > 0 for h in hours):
             raise ValidationError(
                 {"reminder_hours": gettext("Reminders must be a list of positive whole hours.")}
             )
@@ -81,7 +79,9 @@ class Building(models.Model):
 
 
 # Building-entrance-flat, written 3-2-501. Full-width digits and dashes are normalised first.
-FLAT_RE = re.compile(r"^(?P<building>[0-9A-Za-z]{1,6})-(?P<entrance>[0-9]{1,3})-(?P<flat>[0-9A-Za-z]{1,6})$")
+FLAT_RE = re.compile(
+    r"^(?P<building>[0-9A-Za-z]{1,6})-(?P<entrance>[0-9]{1,3})-(?P<flat>[0-9A-Za-z]{1,6})$"
+)
 _DASHES = str.maketrans({"—": "-", "–": "-", "‐": "-", "－": "-", "#": "-"})
 
 
@@ -108,7 +108,9 @@ class Flat(models.Model):
     class Meta:
         verbose_name = _("flat")
         verbose_name_plural = _("flats")
-        constraints = [models.UniqueConstraint(fields=["community", "code"], name="flat_unique_code")]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "code"], name="flat_unique_code")
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -135,9 +137,7 @@ class Resident(models.Model):
         blank=True,
         related_name="+",
     )
-    locker_consent = models.BooleanField(
-        _("parcels may go to a locker"), default=True
-    )
+    locker_consent = models.BooleanField(_("parcels may go to a locker"), default=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -6,7 +6,15 @@ from jianjian.notify.models import Notification
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["cause", "channel", "address", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_display = [
+        "cause",
+        "channel",
+        "address",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
     list_filter = ["status", "channel", "cause"]
     show_full_result_count = False
 

@@ -21,7 +21,9 @@ def _templates() -> dict[str, str]:
             "[%(community)s] Your parcel (…%(tail)s) has moved to %(point)s, open %(hours)s. "
             "New pickup code %(code)s."
         ),
-        "collected": _("[%(community)s] Your parcel (…%(tail)s) was collected by %(holder)s at %(time)s."),
+        "collected": _(
+            "[%(community)s] Your parcel (…%(tail)s) was collected by %(holder)s at %(time)s."
+        ),
         "returned": _(
             "[%(community)s] Your parcel (…%(tail)s) was not collected in time and has gone back "
             "to %(carrier)s."

@@ -25,7 +25,10 @@ class Status(models.TextChoices):
 class Notification(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
     parcel = models.ForeignKey(
-        "parcels.Parcel", on_delete=models.CASCADE, null=True, blank=True,
+        "parcels.Parcel",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notifications",
     )
     # Same cause → same key: a retried or repeated cause never queues a second message.

@@ -95,9 +95,7 @@ def parcel_moved(parcel: Parcel, event: CustodyEvent) -> None:
 
 
 def parcel_collected(parcel: Parcel, event: CustodyEvent) -> None:
-    _to_recipient(
-        parcel, event, "collected", time=local_time(event.at, parcel.community.time_zone)
-    )
+    _to_recipient(parcel, event, "collected", time=local_time(event.at, parcel.community.time_zone))
 
 
 def parcel_returned(parcel: Parcel, event: CustodyEvent) -> None:

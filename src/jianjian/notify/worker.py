@@ -23,7 +23,9 @@ BACKOFF_CAP_SECONDS = 3600
 
 def backoff(attempts: int) -> dt.timedelta:
     """30 s, 60 s, 120 s … capped at an hour."""
-    return dt.timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
+    return dt.timedelta(
+        seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    )
 
 
 def _due(now: dt.datetime) -> Q:
@@ -34,7 +36,9 @@ def _due(now: dt.datetime) -> Q:
 
 def claim(now: dt.datetime, limit: int = 50) -> list[Notification]:
     candidates = list(
-        Notification.objects.filter(_due(now)).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+        Notification.objects.filter(_due(now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
     claimed = []
     for pk in candidates:
@@ -54,7 +58,7 @@ def deliver(notification: Notification) -> None:
     except PermanentFailure as exc:
         notification.status = Status.FAILED
         notification.last_error = str(exc)[:2000]
-    except (TemporaryFailure, Exception) as exc:  # noqa: BLE001 — any failure is retried
+    except (TemporaryFailure, Exception) as exc:
         notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
             notification.status = Status.FAILED
@@ -68,8 +72,15 @@ def deliver(notification: Notification) -> None:
         notification.last_error = ""
     notification.claimed_until = None
     notification.save(
-        update_fields=["status", "attempts", "last_error", "provider_answer", "sent_at",
-                       "next_attempt_at", "claimed_until"]
+        update_fields=[
+            "status",
+            "attempts",
+            "last_error",
+            "provider_answer",
+            "sent_at",
+            "next_attempt_at",
+            "claimed_until",
+        ]
     )
 
 

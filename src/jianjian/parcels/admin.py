@@ -10,8 +10,19 @@ class CustodyEventInline(admin.TabularInline):
     model = CustodyEvent
     extra = 0
     can_delete = False
-    fields = ["seq", "at", "kind", "to_state", "point", "slot", "pickup_code", "actor_label",
-              "method", "holder", "data"]
+    fields = [
+        "seq",
+        "at",
+        "kind",
+        "to_state",
+        "point",
+        "slot",
+        "pickup_code",
+        "actor_label",
+        "method",
+        "holder",
+        "data",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -23,8 +34,15 @@ class CustodyEventInline(admin.TabularInline):
 
 @admin.register(Parcel)
 class ParcelAdmin(admin.ModelAdmin):
-    list_display = ["tracking_number", "carrier", "state", "point", "pickup_code",
-                    "recipient_flat", "intake_at"]
+    list_display = [
+        "tracking_number",
+        "carrier",
+        "state",
+        "point",
+        "pickup_code",
+        "recipient_flat",
+        "intake_at",
+    ]
     list_filter = ["community", "state", "carrier", "point"]
     search_fields = ["tracking_number", "pickup_code"]
     inlines = [CustodyEventInline]

@@ -69,7 +69,9 @@ def match_recipient(
     tail = phone_last4.strip()
     if tail:
         if len(tail) != 4 or not tail.isdigit():
-            raise InvalidInput(_("Type exactly the last 4 digits of the phone."), code="last4_invalid")
+            raise InvalidInput(
+                _("Type exactly the last 4 digits of the phone."), code="last4_invalid"
+            )
         if flat_obj is None:
             raise InvalidInput(
                 _("With the last 4 digits, also give the flat, e.g. 3-2-501."), code="flat_needed"
@@ -80,7 +82,9 @@ def match_recipient(
         )
         if len(found) > 1:
             raise AmbiguousRecipient(
-                _("Several residents of %(flat)s have a phone ending in %(tail)s; type the full phone.")
+                _(
+                    "Several residents of %(flat)s have a phone ending in %(tail)s; type the full phone."
+                )
                 % {"flat": flat_obj.code, "tail": tail},
                 candidates=[r.pk for r in found],
             )

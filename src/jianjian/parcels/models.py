@@ -37,40 +37,68 @@ class Parcel(models.Model):
 
     # Place: the point and slot while at a point (or last seen there, when missing) …
     point = models.ForeignKey(
-        CollectionPoint, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels",
+        CollectionPoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
         verbose_name=_("point"),
     )
     slot = models.ForeignKey(
-        Slot, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels",
+        Slot,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
         verbose_name=_("slot"),
     )
     pickup_code = models.CharField(_("pickup code"), max_length=16, blank=True)
     # … or the holder once it has left: who collected it, or the courier it went back to.
     collected_by = models.CharField(_("collected by"), max_length=100, blank=True)
     returned_to = models.ForeignKey(
-        Courier, on_delete=models.PROTECT, null=True, blank=True, related_name="returns",
+        Courier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="returns",
         verbose_name=_("returned to"),
     )
     # Where pre-advice or allocation planned the parcel to go.
     planned_point = models.ForeignKey(
-        CollectionPoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        CollectionPoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("planned point"),
     )
     delivering_courier = models.ForeignKey(
-        Courier, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries",
+        Courier,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
         verbose_name=_("courier"),
     )
 
     # Recipient: a matched resident, or what the label says until matched.
     recipient = models.ForeignKey(
-        Resident, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels",
+        Resident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
         verbose_name=_("recipient"),
     )
     recipient_name = models.CharField(_("recipient name"), max_length=50, blank=True)
     recipient_phone = models.CharField(_("recipient phone"), max_length=20, blank=True)
     recipient_last4 = models.CharField(max_length=4, blank=True)
     recipient_flat = models.ForeignKey(
-        Flat, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Flat,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("flat"),
     )
 
@@ -160,22 +188,38 @@ class CustodyEvent(models.Model):
     to_state = models.CharField(_("state after"), max_length=12, choices=ParcelState.choices)
     at = models.DateTimeField(_("when"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("who"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
     )
     actor_label = models.CharField(_("who"), max_length=100, blank=True)
     method = models.CharField(_("how"), max_length=12, choices=Method.choices)
     point = models.ForeignKey(
-        CollectionPoint, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        CollectionPoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("where"),
     )
     slot = models.ForeignKey(
-        Slot, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Slot,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("slot"),
     )
     pickup_code = models.CharField(_("pickup code"), max_length=16, blank=True)
     courier = models.ForeignKey(
-        Courier, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Courier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("courier"),
     )
     holder = models.CharField(_("holder"), max_length=100, blank=True)

@@ -29,8 +29,7 @@ def choose_slot(point: CollectionPoint, size: str, wanted: Slot | None = None) -
         if wanted.is_compartment:
             if SIZE_ORDER[wanted.size] < SIZE_ORDER[size]:
                 raise NoRoom(
-                    _("Compartment %(slot)s is too small for this parcel.")
-                    % {"slot": wanted.label}
+                    _("Compartment %(slot)s is too small for this parcel.") % {"slot": wanted.label}
                 )
             if Parcel.objects.filter(slot=wanted, state=ParcelState.AT_POINT).exists():
                 raise NoRoom(_("Compartment %(slot)s is taken.") % {"slot": wanted.label})
@@ -44,7 +43,8 @@ def choose_slot(point: CollectionPoint, size: str, wanted: Slot | None = None) -
     if shelves:
         return min(shelves, key=lambda s: (s.load, s.shelf, s.tier))
     free = [
-        s for s in slots
+        s
+        for s in slots
         if s.is_compartment and s.load == 0 and SIZE_ORDER[s.size] >= SIZE_ORDER[size]
     ]
     if not free:

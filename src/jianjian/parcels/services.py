@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -49,11 +49,11 @@ S = ParcelState
 class Actor:
     """Who does it: a signed-in user, or a named system (``worker``, ``demo``, a carrier API)."""
 
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     label: str = ""
 
     @classmethod
-    def of(cls, user: AbstractBaseUser) -> Actor:
+    def of(cls, user: User) -> Actor:
         return cls(user=user, label=user.get_username())
 
     @classmethod
@@ -81,7 +81,9 @@ def local_date(community: Community, at: dt.datetime) -> dt.date:
 def _lock_point(point: CollectionPoint) -> CollectionPoint:
     locked = CollectionPoint.objects.select_for_update().get(pk=point.pk)
     if not locked.active:
-        raise InvalidInput(_("%(point)s is closed.") % {"point": locked.name}, code="point_inactive")
+        raise InvalidInput(
+            _("%(point)s is closed.") % {"point": locked.name}, code="point_inactive"
+        )
     return locked
 
 
@@ -237,9 +239,19 @@ def intake(
         try:
             with transaction.atomic():
                 return _intake(
-                    point, number, carrier_code, actor=actor, method=method, phone=phone,
-                    phone_last4=phone_last4, flat=flat, name=name, slot=slot, size=size,
-                    override_reason=override_reason, courier=courier,
+                    point,
+                    number,
+                    carrier_code,
+                    actor=actor,
+                    method=method,
+                    phone=phone,
+                    phone_last4=phone_last4,
+                    flat=flat,
+                    name=name,
+                    slot=slot,
+                    size=size,
+                    override_reason=override_reason,
+                    courier=courier,
                 )
         except IntegrityError:
             # Two scans of one new number at two points raced and the other insert won. Run once
@@ -285,13 +297,13 @@ def _intake(
             return _found_at(parcel, point, actor, method, now, slot)
         _require(parcel, EventKind.INTAKE)
 
-    typed = match_recipient(
-        community, phone=phone, phone_last4=phone_last4, flat=flat, name=name
-    )
+    typed = match_recipient(community, phone=phone, phone_last4=phone_last4, flat=flat, name=name)
     known = parcel is not None and (parcel.recipient_id or parcel.recipient_phone)
     if typed.empty and not known:
         raise RecipientNeeded(
-            _("Whose parcel is this? Type the phone's last 4 digits and the flat, or the full phone.")
+            _(
+                "Whose parcel is this? Type the phone's last 4 digits and the flat, or the full phone."
+            )
         )
 
     day, _created = PointDay.objects.select_for_update().get_or_create(
@@ -300,8 +312,10 @@ def _intake(
     reason = override_reason.strip()
     if day.intakes >= point.daily_capacity and not reason:
         raise CapacityExceeded(
-            _("%(point)s has taken in %(count)s of %(capacity)s parcels today: it is full. "
-              "Give a reason to take this one in anyway.")
+            _(
+                "%(point)s has taken in %(count)s of %(capacity)s parcels today: it is full. "
+                "Give a reason to take this one in anyway."
+            )
             % {"point": point.name, "count": day.intakes, "capacity": point.daily_capacity},
             capacity=point.daily_capacity,
             intakes=day.intakes,
@@ -309,9 +323,7 @@ def _intake(
 
     created = parcel is None
     if parcel is None:
-        parcel = Parcel(
-            community=community, tracking_number=number, carrier=_carrier(carrier_code)
-        )
+        parcel = Parcel(community=community, tracking_number=number, carrier=_carrier(carrier_code))
     if not typed.empty:
         _apply_recipient(parcel, typed)
     resident = parcel.recipient
@@ -424,10 +436,15 @@ def hand_over(
     for parcel in locked:
         if parcel.point_id != point.pk or parcel.state != S.AT_POINT:
             raise InvalidTransition(
-                _("Parcel %(number)s is not waiting at %(point)s (it is %(state)s); "
-                  "nothing was handed over.")
-                % {"number": parcel.tracking_number, "point": point.name,
-                   "state": _state_label(parcel.state)},
+                _(
+                    "Parcel %(number)s is not waiting at %(point)s (it is %(state)s); "
+                    "nothing was handed over."
+                )
+                % {
+                    "number": parcel.tracking_number,
+                    "point": point.name,
+                    "state": _state_label(parcel.state),
+                },
                 code="not_at_point",
             )
         if proxy is not None:
@@ -443,7 +460,13 @@ def hand_over(
         parcel.collected_by = holder
         parcel.closed_at = now
         event = _record(
-            parcel, EventKind.HAND_OVER, actor, method, now, slot_id=None, holder=holder,
+            parcel,
+            EventKind.HAND_OVER,
+            actor,
+            method,
+            now,
+            slot_id=None,
+            holder=holder,
             data=data,
         )
         outbox.parcel_collected(parcel, event)
@@ -467,8 +490,11 @@ def _check_proxy(proxy: PickupProxy, parcel: Parcel, now: dt.datetime) -> None:
     )
     if not ok:
         raise InvalidTransition(
-            _("This proxy may not collect parcel %(number)s (expired, revoked or not theirs); "
-              "nothing was handed over.") % {"number": parcel.tracking_number},
+            _(
+                "This proxy may not collect parcel %(number)s (expired, revoked or not theirs); "
+                "nothing was handed over."
+            )
+            % {"number": parcel.tracking_number},
             code="proxy_invalid",
         )
 
@@ -488,8 +514,7 @@ def return_to_courier(
     if parcel.carrier.code != UNKNOWN and parcel.carrier_id != courier.carrier_id:
         raise InvalidInput(
             _("Parcel %(number)s is a %(carrier)s parcel; %(courier)s cannot take it back.")
-            % {"number": parcel.tracking_number, "carrier": parcel.carrier,
-               "courier": courier},
+            % {"number": parcel.tracking_number, "carrier": parcel.carrier, "courier": courier},
             code="wrong_carrier",
         )
     assert parcel.point_id is not None
@@ -502,8 +527,15 @@ def return_to_courier(
     parcel.returned_to = courier
     parcel.closed_at = now
     event = _record(
-        parcel, EventKind.RETURN, actor, method, now, slot_id=None, courier=courier,
-        holder=str(courier)[:100], data={"reason": reason.strip()[:200]} if reason.strip() else {},
+        parcel,
+        EventKind.RETURN,
+        actor,
+        method,
+        now,
+        slot_id=None,
+        courier=courier,
+        holder=str(courier)[:100],
+        data={"reason": reason.strip()[:200]} if reason.strip() else {},
     )
     _on_hand(point_id, -1)
     outbox.parcel_returned(parcel, event)
@@ -528,11 +560,17 @@ def move(
     from_id = parcel.point_id
     assert from_id is not None
     # Lock both points in id order, so two opposite moves cannot deadlock.
-    locked = {p.pk: p for p in CollectionPoint.objects.select_for_update()
-              .filter(pk__in={from_id, to_point.pk}).order_by("pk")}
+    locked = {
+        p.pk: p
+        for p in CollectionPoint.objects.select_for_update()
+        .filter(pk__in={from_id, to_point.pk})
+        .order_by("pk")
+    }
     target = locked[to_point.pk]
     if not target.active:
-        raise InvalidInput(_("%(point)s is closed.") % {"point": target.name}, code="point_inactive")
+        raise InvalidInput(
+            _("%(point)s is closed.") % {"point": target.name}, code="point_inactive"
+        )
     if to_slot is not None and to_slot.pk == parcel.slot_id:
         raise InvalidInput(_("The parcel is already in that slot."), code="same_slot")
     chosen = choose_slot(target, parcel.size, to_slot)
@@ -550,7 +588,9 @@ def move(
 
 
 @transaction.atomic
-def mark_missing(parcel: Parcel, *, actor: Actor, note: str = "", method: str = Method.TYPED) -> Parcel:
+def mark_missing(
+    parcel: Parcel, *, actor: Actor, note: str = "", method: str = Method.TYPED
+) -> Parcel:
     """The parcel is not where the record says. It keeps its point, slot and code as last seen."""
     parcel = _lock_parcel(parcel)
     _require(parcel, EventKind.MISSING)
@@ -596,8 +636,9 @@ def assign_recipient(
     if parcel.recipient_id == resident.pk:
         return parcel
     _apply_recipient(parcel, RecipientInfo(resident=resident))
-    event = _record(parcel, EventKind.RECIPIENT, actor, method, clock.now(),
-                    data={"resident_id": resident.pk})
+    event = _record(
+        parcel, EventKind.RECIPIENT, actor, method, clock.now(), data={"resident_id": resident.pk}
+    )
     if parcel.state == S.AT_POINT:
         outbox.parcel_arrived(parcel, event)
     return parcel

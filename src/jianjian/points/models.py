@@ -113,6 +113,7 @@ class PointDay(models.Model):
     overrides = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["point", "date"], name="pointday_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["point", "date"], name="pointday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.point_id} {self.date}: {self.intakes}"

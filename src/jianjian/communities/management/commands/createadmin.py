@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--password", help="read from the terminal when not given")
-        parser.add_argument("--community", help="short name: make a community admin, not a superuser")
+        parser.add_argument(
+            "--community", help="short name: make a community admin, not a superuser"
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:

@@ -22,8 +22,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo community 时代花园 loaded."))
         self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         if logins is None:
-            self.stdout.write("  admin (superuser), juwei, yeweihui, clerk_a, clerk_b, clerk_gate, "
-                              "courier_sf, courier_zto, courier_yto, courier_jd")
+            self.stdout.write(
+                "  admin (superuser), juwei, yeweihui, clerk_a, clerk_b, clerk_gate, "
+                "courier_sf, courier_zto, courier_yto, courier_jd"
+            )
             return
         for login in logins:
             self.stdout.write(f"  {login.username:<12} {login.role}")

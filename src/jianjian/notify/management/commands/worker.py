@@ -17,7 +17,9 @@ class Command(BaseCommand):
     help = "Deliver due notifications from the outbox, with retries."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+        parser.add_argument(
+            "--once", action="store_true", help="deliver what is due now, then exit"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:

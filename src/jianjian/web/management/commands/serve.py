@@ -15,9 +15,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("JIANJIAN_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("JIANJIAN_PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("JIANJIAN_WEB_WORKERS", "2")))
-        parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("JIANJIAN_PORT", "8000"))
+        )
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("JIANJIAN_WEB_WORKERS", "2"))
+        )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start the background worker"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from granian.constants import Interfaces

@@ -1,0 +1,115 @@
+"""Who may see and do what: every permission lookup of the product lives in this module.
+
+The rule of the house: what a user may not see does not exist for them — lookups answer 404,
+never 403, so ids cannot be probed. Views, the API and the CLI ask here and nowhere else.
+
+Roles (DESIGN.md §2):
+- superuser: everything;
+- community admin / committee member (``Membership``): their community (committee: read only);
+- clerk (``Membership`` with points): their points and the parcels at them;
+- courier (``Courier.user``): their carrier's parcels in their communities;
+- resident (``Resident.user``): their own parcels, and those they may collect as a proxy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from jianjian.communities.models import Community, Membership, Resident, StaffRole
+from jianjian.couriers.models import Courier
+from jianjian.parcels.models import Parcel
+from jianjian.points.models import CollectionPoint
+
+User = Any  # an authenticated django.contrib.auth user (or AnonymousUser)
+
+
+def _authenticated(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def memberships(user: User) -> QuerySet[Membership]:
+    if not _authenticated(user):
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("community")
+
+
+def admin_communities(user: User) -> QuerySet[Community]:
+    """Communities the user administers (write access to everything in them)."""
+    if not _authenticated(user):
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(memberships__user=user, memberships__role=StaffRole.ADMIN)
+
+
+def report_communities(user: User) -> QuerySet[Community]:
+    """Communities whose reports the user may read: admins and committee members."""
+    if not _authenticated(user):
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(
+        memberships__user=user, memberships__role__in=[StaffRole.ADMIN, StaffRole.COMMITTEE]
+    ).distinct()
+
+
+def clerk_points(user: User) -> QuerySet[CollectionPoint]:
+    """Points where the user works the counter: a clerk's own; every point for an admin."""
+    if not _authenticated(user):
+        return CollectionPoint.objects.none()
+    if user.is_superuser:
+        return CollectionPoint.objects.filter(active=True)
+    return CollectionPoint.objects.filter(
+        Q(clerks__user=user, clerks__role=StaffRole.CLERK)
+        | Q(community__memberships__user=user, community__memberships__role=StaffRole.ADMIN),
+        active=True,
+    ).distinct()
+
+
+def point_for(user: User, point_id: int | str) -> CollectionPoint:
+    try:
+        return clerk_points(user).select_related("community").get(pk=int(point_id))
+    except (CollectionPoint.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def courier_of(user: User) -> Courier | None:
+    if not _authenticated(user):
+        return None
+    return Courier.objects.filter(user=user, active=True).select_related("carrier").first()
+
+
+def resident_of(user: User) -> Resident | None:
+    if not _authenticated(user):
+        return None
+    return Resident.objects.filter(user=user).select_related("community", "flat").first()
+
+
+def visible_parcels(user: User) -> QuerySet[Parcel]:
+    """Every parcel the user may see, whatever their role(s)."""
+    if not _authenticated(user):
+        return Parcel.objects.none()
+    if user.is_superuser:
+        return Parcel.objects.all()
+    q = Q(community__in=report_communities(user)) | Q(point__in=clerk_points(user))
+    courier = courier_of(user)
+    if courier is not None:
+        q |= Q(carrier=courier.carrier, community__in=courier.communities.all())
+    resident = resident_of(user)
+    if resident is not None:
+        q |= Q(recipient=resident)
+    return Parcel.objects.filter(q).distinct()
+
+
+def parcel_for(user: User, parcel_id: int | str) -> Parcel:
+    try:
+        return visible_parcels(user).get(pk=int(parcel_id))
+    except (Parcel.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_work_point(user: User, point: CollectionPoint) -> bool:
+    return clerk_points(user).filter(pk=point.pk).exists()

@@ -1,0 +1,88 @@
+"""Browser tests: Playwright driving Debian's Chromium (/usr/bin/chromium, no browser download)
+against the app served by pytest-django's live server.
+
+Outside CI a machine without Chromium skips these tests; under CI (CI=true) a missing browser
+is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    for item in items:
+        if "tests/e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed; CI must install Debian's chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    # Playwright's sync API refuses to run inside a running asyncio loop; Django's async-unsafe
+    # guard must also let the live server's ORM calls through from the test thread.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_factory(browser, live_server):  # type: ignore[no-untyped-def]
+    """``page_factory(viewport=PHONE, language="zh-hans")`` → a fresh page in its own context."""
+    contexts = []
+
+    def make(viewport: dict[str, int] | None = None, language: str = "zh-hans"):  # type: ignore[no-untyped-def]
+        context = browser.new_context(
+            viewport=viewport or TABLET,
+            locale="zh-CN" if language == "zh-hans" else "en-US",
+            base_url=live_server.url,
+        )
+        context.add_cookies(
+            [{"name": "django_language", "value": language, "url": live_server.url}]
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Write docs/screenshots/NAME.png (full page) and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
