@@ -5,25 +5,26 @@ from django.http import HttpRequest
 
 from jianjian.parcels.models import CustodyEvent, Parcel
 
+EVENT_FIELDS: tuple[str, ...] = (
+    "seq",
+    "at",
+    "kind",
+    "to_state",
+    "point",
+    "slot",
+    "pickup_code",
+    "actor_label",
+    "method",
+    "holder",
+    "data",
+)
+
 
 class CustodyEventInline(admin.TabularInline):
     model = CustodyEvent
     extra = 0
     can_delete = False
-    fields = [
-        "seq",
-        "at",
-        "kind",
-        "to_state",
-        "point",
-        "slot",
-        "pickup_code",
-        "actor_label",
-        "method",
-        "holder",
-        "data",
-    ]
-    readonly_fields = fields
+    fields = readonly_fields = EVENT_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
