@@ -4,12 +4,31 @@ import pytest
 
 from tests.factories import World, make_world
 
+_DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
 
 @pytest.fixture(autouse=True)
 def _notification_log(settings, tmp_path):
     """Keep the log channel's file out of the data directory during tests."""
     settings.NOTIFY_LOG_FILE = tmp_path / "notifications.log"
     settings.NOTIFY_DEFAULT_CHANNEL = "log"
+
+
+@pytest.fixture(autouse=True)
+def _seed_carriers(request):
+    """Transactional tests flush every table, the carriers seeded by the data migration too;
+    put them back for each test that uses the database, as a fresh install has them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not _DB_FIXTURES & set(request.fixturenames):
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from jianjian.couriers.models import Carrier
+    from jianjian.couriers.recognition import seed_carriers
+
+    seed_carriers(Carrier)
 
 
 @pytest.fixture

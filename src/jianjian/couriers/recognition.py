@@ -98,3 +98,11 @@ def recognize(raw: str) -> Recognition:
         if code not in seen and pattern.fullmatch(number):
             seen.append(code)
     return Recognition(number=number, candidates=tuple(seen))
+
+
+def seed_carriers(carrier_model: type) -> None:
+    """Create or refresh the known carriers (used by the data migration and by test set-up)."""
+    for code, name, name_en in CARRIERS:
+        carrier_model.objects.update_or_create(  # type: ignore[attr-defined]
+            code=code, defaults={"name": name, "name_en": name_en}
+        )

@@ -1,12 +1,10 @@
 from django.db import migrations
 
-from jianjian.couriers.recognition import CARRIERS
+from jianjian.couriers.recognition import seed_carriers
 
 
 def seed(apps, schema_editor):
-    Carrier = apps.get_model("couriers", "Carrier")
-    for code, name, name_en in CARRIERS:
-        Carrier.objects.update_or_create(code=code, defaults={"name": name, "name_en": name_en})
+    seed_carriers(apps.get_model("couriers", "Carrier"))
 
 
 class Migration(migrations.Migration):
