@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "jianjian.parcels",
     "jianjian.notify",
     "jianjian.web",
+    "jianjian.stocktake",
+    "jianjian.reports",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +154,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Uploads (disinfection photos) live in the data directory, served only through views that check
+# permissions, never as public static files.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
 # Serve straight from the apps' static folders: no collectstatic step for the embedded default.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -117,3 +119,86 @@ class PointDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.point_id} {self.date}: {self.intakes}"
+
+
+# --- disinfection (消杀) -----------------------------------------------------------------------
+
+
+def disinfection_photo_path(instance: DisinfectionLog, filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower()[:5] if "." in filename else "jpg"
+    return f"disinfection/{instance.point_id}/{instance.done_at:%Y-%m}/{instance.task_id}-{instance.done_at:%d%H%M%S}.{suffix}"
+
+
+class DisinfectionTask(models.Model):
+    """Something at a point to disinfect on a schedule, e.g. the locker's touch screen every 4 h.
+
+    The schedule applies between ``starts_at`` and ``ends_at`` (local time of the community): a
+    task that would fall due at night is due when the window opens the next morning.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    point = models.ForeignKey(
+        CollectionPoint, on_delete=models.CASCADE, related_name="disinfection_tasks"
+    )
+    name = models.CharField(_("task"), max_length=100, help_text=_("e.g. locker touch screen"))
+    interval_hours = models.PositiveSmallIntegerField(
+        _("every (hours)"), default=24, validators=[MinValueValidator(1)]
+    )
+    starts_at = models.TimeField(_("applies from"), default=dt.time(8, 0))
+    ends_at = models.TimeField(_("applies until"), default=dt.time(21, 0))
+    default_agent = models.CharField(
+        _("usual agent"), max_length=100, blank=True, help_text=_("e.g. 75% alcohol")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # When the task is next due, kept by the logging service; the overdue sweep reads this index.
+    next_due_at = models.DateTimeField(_("next due"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("disinfection task")
+        verbose_name_plural = _("disinfection tasks")
+        ordering = ["point", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["point", "name"], name="disinfection_task_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.point.code} · {self.name}"
+
+    def clean(self) -> None:
+        if self.starts_at >= self.ends_at:
+            raise ValidationError(gettext("The task's hours must start before they end."))
+
+
+class DisinfectionLog(models.Model):
+    """One task done: who, when, with which agent, optionally a photo."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    point = models.ForeignKey(
+        CollectionPoint, on_delete=models.CASCADE, related_name="disinfection_logs"
+    )
+    task = models.ForeignKey(DisinfectionTask, on_delete=models.PROTECT, related_name="logs")
+    done_at = models.DateTimeField(_("done at"))
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    done_by_label = models.CharField(_("done by"), max_length=100)
+    agent = models.CharField(_("agent"), max_length=100, blank=True)
+    photo = models.ImageField(_("photo"), upload_to=disinfection_photo_path, blank=True)
+    # When the task was due at the moment it was done, and whether this log was in time.
+    due_at = models.DateTimeField(_("was due"), null=True, blank=True)
+    on_time = models.BooleanField(_("on time"), default=True)
+
+    class Meta:
+        verbose_name = _("disinfection log")
+        verbose_name_plural = _("disinfection logs")
+        ordering = ["-done_at"]
+        indexes = [models.Index(fields=["point", "done_at"], name="disinfection_point_done")]
+
+    def __str__(self) -> str:
+        return f"{self.task} @ {self.done_at:%Y-%m-%d %H:%M}"
