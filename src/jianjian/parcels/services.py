@@ -210,6 +210,126 @@ def announce(
     return parcel, True
 
 
+@dataclass(frozen=True)
+class Announcement:
+    """One validated pre-advice row for :func:`announce_many` (number already normalised)."""
+
+    tracking_number: str
+    carrier_code: str
+    name: str = ""
+    phone: str = ""
+    resident_id: int | None = None
+    flat_id: int | None = None
+    size: str = SlotSize.M
+
+
+def announce_many(
+    community: Community,
+    rows: Sequence[Announcement],
+    *,
+    actor: Actor,
+    method: str = Method.MANIFEST,
+    courier: Courier | None = None,
+) -> tuple[int, list[str]]:
+    """Announce many parcels in one transaction with batched inserts (manifests, carrier feeds).
+
+    Same rules as :func:`announce`: numbers already known change nothing and are returned.
+    Returns (number created, numbers already known). If a concurrent writer announces one of the
+    numbers meanwhile, it falls back to :func:`announce` row by row, which settles each race.
+    """
+    try:
+        with transaction.atomic():
+            return _announce_batch(community, rows, actor, method, courier)
+    except IntegrityError:
+        created, known = 0, []
+        for row in rows:
+            parcel, new = announce(
+                community,
+                row.tracking_number,
+                actor=actor,
+                method=method,
+                carrier_code=row.carrier_code,
+                courier=courier,
+                size=row.size,
+                recipient=RecipientInfo(
+                    resident=Resident.objects.filter(pk=row.resident_id).first()
+                    if row.resident_id
+                    else None,
+                    name=row.name,
+                    phone=row.phone,
+                    last4=row.phone[-4:],
+                ),
+            )
+            created += new
+            if not new:
+                known.append(parcel.tracking_number)
+        return created, known
+
+
+def _announce_batch(
+    community: Community,
+    rows: Sequence[Announcement],
+    actor: Actor,
+    method: str,
+    courier: Courier | None,
+) -> tuple[int, list[str]]:
+    numbers = [r.tracking_number for r in rows]
+    known: set[str] = set()
+    for start in range(0, len(numbers), 5000):
+        known.update(
+            Parcel.objects.filter(
+                community=community, tracking_number__in=numbers[start : start + 5000]
+            ).values_list("tracking_number", flat=True)
+        )
+    carriers = {c.code: c for c in Carrier.objects.all()}
+    now = clock.now()
+    fresh: list[Parcel] = []
+    seen: set[str] = set()
+    for row in rows:
+        if row.tracking_number in known or row.tracking_number in seen:
+            continue
+        seen.add(row.tracking_number)
+        carrier = carriers.get(row.carrier_code) or _carrier(row.carrier_code)
+        carriers[carrier.code] = carrier
+        fresh.append(
+            Parcel(
+                community=community,
+                tracking_number=row.tracking_number,
+                carrier=carrier,
+                state=S.ANNOUNCED,
+                size=row.size,
+                delivering_courier=courier,
+                announced_at=now,
+                recipient_id=row.resident_id,
+                recipient_name=row.name[:50],
+                recipient_phone=row.phone,
+                recipient_last4=row.phone[-4:],
+                recipient_flat_id=row.flat_id,
+                event_count=1,
+            )
+        )
+    Parcel.objects.bulk_create(fresh, batch_size=2000)
+    CustodyEvent.objects.bulk_create(
+        (
+            CustodyEvent(
+                community_id=community.pk,
+                parcel_id=p.pk,
+                seq=1,
+                kind=EventKind.ANNOUNCE,
+                to_state=S.ANNOUNCED,
+                at=now,
+                actor=actor.user,
+                actor_label=actor.label[:100],
+                method=method,
+                courier=courier,
+            )
+            for p in fresh
+        ),
+        batch_size=2000,
+    )
+    return len(fresh), sorted(known & set(numbers))
+
+
 # --- intake --------------------------------------------------------------------------------
 
 
