@@ -1,0 +1,417 @@
+"""Pre-advice manifests: read (JSON rows, CSV, XLSX), validate every row, import, allocate.
+
+A manifest with any bad row imports nothing unless the sender asks to import the good rows; the
+answer lists each bad row with its line number, field and a translated reason. Re-sending the same
+manifest changes nothing (the content's digest identifies it, and announce is idempotent).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from jianjian.communities.models import Community, Flat, Resident, normalize_flat_code
+from jianjian.communities.phones import normalize_phone
+from jianjian.couriers.models import Carrier, Courier, Manifest
+from jianjian.couriers.recognition import UNKNOWN, recognize
+from jianjian.parcels import services
+from jianjian.parcels.models import Method, Parcel
+from jianjian.points.models import SlotSize
+
+# Column names accepted in a file's header row (English or Chinese), mapped to our field names.
+COLUMNS: dict[str, str] = {
+    "tracking_number": "tracking_number",
+    "tracking": "tracking_number",
+    "运单号": "tracking_number",
+    "快递单号": "tracking_number",
+    "phone": "phone",
+    "手机号": "phone",
+    "电话": "phone",
+    "flat": "flat",
+    "address": "flat",
+    "房号": "flat",
+    "地址": "flat",
+    "name": "name",
+    "姓名": "name",
+    "收件人": "name",
+    "size": "size",
+    "尺寸": "size",
+    "carrier": "carrier",
+    "快递公司": "carrier",
+}
+REQUIRED = ("tracking_number", "phone")
+MAX_ROWS = 200_000
+# A file's header must be in its first bytes: garbage is refused without reading it all.
+MAX_HEADER_BYTES = 4096
+
+
+class ManifestError(Exception):
+    """The whole file is unusable (empty, not CSV/XLSX, wrong columns, too many rows)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "code": self.code, "message": self.message}
+
+
+@dataclass
+class Report:
+    """What became of a manifest."""
+
+    rows: int = 0
+    imported: int = 0
+    already_known: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    manifest: Manifest | None = None
+    replayed: bool = False  # the same manifest had been imported before: nothing changed
+    planned: int = 0
+    overflow: int = 0
+
+    @property
+    def accepted(self) -> bool:
+        return self.manifest is not None
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _header(cells: Iterable[Any]) -> list[str]:
+    names = []
+    for cell in cells:
+        text = unicodedata.normalize("NFKC", str(cell or "")).strip().lower().replace(" ", "_")
+        names.append(COLUMNS.get(text, ""))
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise ManifestError(
+            _(
+                "The first row must name the columns; missing: %(missing)s. "
+                "Expected tracking_number, phone, flat, name (or 运单号, 手机号, 房号, 姓名)."
+            )
+            % {"missing": ", ".join(missing)},
+            code="wrong_columns",
+        )
+    return names
+
+
+def _records(rows: Iterator[list[Any]], first_line: int = 1) -> list[tuple[int, dict[str, str]]]:
+    """Pair each data row with its line number (the header is line ``first_line``)."""
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise ManifestError(_("The file is empty."), code="empty") from None
+    names = _header(header)
+    out: list[tuple[int, dict[str, str]]] = []
+    for offset, row in enumerate(rows, start=1):
+        if not any(str(c or "").strip() for c in row):
+            continue  # blank lines are not rows
+        if len(out) >= MAX_ROWS:
+            raise ManifestError(
+                _("A manifest holds at most %(max)s rows.") % {"max": MAX_ROWS}, code="too_many"
+            )
+        record = {
+            name: "" if cell is None else str(cell).strip()
+            for name, cell in zip(names, row, strict=False)
+            if name
+        }
+        out.append((first_line + offset, record))
+    return out
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ManifestError(
+        _("The file is not a CSV text file (UTF-8 or GB18030)."), code="not_text"
+    )
+
+
+def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    if not data.strip():
+        raise ManifestError(_("The file is empty."), code="empty")
+    head = data[:MAX_HEADER_BYTES]
+    if b"\n" not in head and len(data) > MAX_HEADER_BYTES:
+        raise ManifestError(
+            _("The first row must name the columns; this file has no readable header."),
+            code="wrong_columns",
+        )
+    if b"\x00" in head:
+        raise ManifestError(_("The file is not a CSV text file."), code="not_text")
+    text = _decode(data)
+    return _records(iter(csv.reader(io.StringIO(text))))
+
+
+def read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    from openpyxl import load_workbook
+
+    if not data:
+        raise ManifestError(_("The file is empty."), code="empty")
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ManifestError(_("The file is not an Excel (.xlsx) workbook."), code="not_xlsx") from None
+    sheet = book.worksheets[0] if book.worksheets else None
+    if sheet is None:
+        raise ManifestError(_("The file is empty."), code="empty")
+    rows = ([c for c in row] for row in sheet.iter_rows(values_only=True))
+    try:
+        return _records(rows)
+    finally:
+        book.close()
+
+
+def read_json(items: Iterable[Mapping[str, Any]]) -> list[tuple[int, dict[str, str]]]:
+    """JSON rows from the API: ``line`` is the 1-based position in the list."""
+    out = []
+    for line, item in enumerate(items, start=1):
+        out.append((line, {k: "" if v is None else str(v).strip() for k, v in item.items()}))
+    if not out:
+        raise ManifestError(_("The manifest has no parcels."), code="empty")
+    return out
+
+
+def read_file(name: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
+    if name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        return read_xlsx(data)
+    return read_csv(data)
+
+
+# --- validating ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Lookups:
+    flats: dict[str, int]
+    residents: dict[str, int]  # E.164 phone → resident id
+    known: dict[str, str]  # tracking number → recipient phone of the existing parcel
+
+
+def _lookups(community: Community, rows: list[tuple[int, dict[str, str]]]) -> _Lookups:
+    flats = dict(Flat.objects.filter(community=community).values_list("code", "pk"))
+    residents = dict(Resident.objects.filter(community=community).values_list("phone", "pk"))
+    numbers = []
+    for _line, record in rows:
+        try:
+            numbers.append(recognize(record.get("tracking_number", "")).number)
+        except ValidationError:
+            continue
+    known: dict[str, str] = {}
+    for start in range(0, len(numbers), 5000):
+        known.update(
+            Parcel.objects.filter(
+                community=community, tracking_number__in=numbers[start : start + 5000]
+            ).values_list("tracking_number", "recipient_phone")
+        )
+    return _Lookups(flats=flats, residents=residents, known=known)
+
+
+class _RowChecker:
+    """Validates rows one by one, remembering the numbers seen earlier in the file."""
+
+    def __init__(self, lookups: _Lookups, carrier: Carrier | None) -> None:
+        self.lookups = lookups
+        self.carrier = carrier
+        self.seen: dict[str, int] = {}
+        self.phones: dict[str, str] = {}  # phone parsing is the slow part: parse each once
+
+    def phone(self, raw: str) -> str:
+        if raw not in self.phones:
+            self.phones[raw] = normalize_phone(raw)
+        return self.phones[raw]
+
+    def check(self, line: int, record: dict[str, str]) -> services.Announcement | RowError:
+        def bad(field_name: str, code: str, message: str) -> RowError:
+            return RowError(line, field_name, code, message)
+
+        try:
+            rec = recognize(record.get("tracking_number", ""))
+        except ValidationError as exc:
+            return bad("tracking_number", exc.code or "tracking_invalid", " ".join(exc.messages))
+        number = rec.number
+        if number in self.seen:
+            return bad(
+                "tracking_number",
+                "duplicate_in_file",
+                _("%(number)s is already on line %(line)s of this file.")
+                % {"number": number, "line": self.seen[number]},
+            )
+        self.seen[number] = line
+        carrier_code = rec.carrier
+        if self.carrier is not None:
+            if rec.candidates and self.carrier.code not in rec.candidates:
+                return bad(
+                    "tracking_number",
+                    "wrong_carrier",
+                    _("%(number)s is not a %(carrier)s number.")
+                    % {"number": number, "carrier": self.carrier.name},
+                )
+            carrier_code = self.carrier.code
+        elif record.get("carrier"):
+            carrier_code = record["carrier"].strip().lower()
+        try:
+            phone = self.phone(record.get("phone", ""))
+        except ValidationError as exc:
+            return bad("phone", exc.code or "phone_invalid", " ".join(exc.messages))
+        known_phone = self.lookups.known.get(number)
+        if known_phone is not None and known_phone and known_phone != phone:
+            return bad(
+                "tracking_number",
+                "duplicate_number",
+                _("%(number)s was already announced for another recipient.") % {"number": number},
+            )
+        flat_id = None
+        if record.get("flat"):
+            try:
+                flat_code = normalize_flat_code(record["flat"])
+            except ValidationError as exc:
+                return bad("flat", exc.code or "flat_invalid", " ".join(exc.messages))
+            flat_id = self.lookups.flats.get(flat_code)
+            if flat_id is None:
+                return bad(
+                    "flat",
+                    "flat_unknown",
+                    _("There is no flat %(flat)s in this community.") % {"flat": flat_code},
+                )
+        size = (record.get("size") or SlotSize.M).upper()
+        if size not in SlotSize.values:
+            return bad("size", "size_invalid", _("Size must be S, M or L."))
+        return services.Announcement(
+            tracking_number=number,
+            carrier_code=carrier_code or UNKNOWN,
+            name=record.get("name", "")[:50],
+            phone=phone,
+            resident_id=self.lookups.residents.get(phone),
+            flat_id=flat_id,
+            size=size,
+        )
+
+
+def validate(
+    community: Community,
+    rows: list[tuple[int, dict[str, str]]],
+    carrier: Carrier | None = None,
+) -> tuple[list[services.Announcement], list[RowError]]:
+    checker = _RowChecker(_lookups(community, rows), carrier)
+    good: list[services.Announcement] = []
+    errors: list[RowError] = []
+    for line, record in rows:
+        result = checker.check(line, record)
+        if isinstance(result, RowError):
+            errors.append(result)
+        else:
+            good.append(result)
+    return good, errors
+
+
+def digest(rows: list[tuple[int, dict[str, str]]], carrier: Carrier | None) -> str:
+    """The manifest's identity: its rows' content (whatever the file format) and carrier."""
+    h = hashlib.sha256((carrier.code if carrier else "").encode())
+    for _line, record in rows:
+        h.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+# --- importing -----------------------------------------------------------------------------
+
+
+def import_rows(
+    community: Community,
+    rows: list[tuple[int, dict[str, str]]],
+    *,
+    actor: services.Actor,
+    source: str,
+    courier: Courier | None = None,
+    carrier: Carrier | None = None,
+    filename: str = "",
+    import_good_rows: bool = False,
+    allocate: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Validate ``rows`` and, if acceptable, announce them and recompute the allocation."""
+    carrier = carrier or (courier.carrier if courier else None)
+    report = Report(rows=len(rows))
+    key = digest(rows, carrier)
+    previous = Manifest.objects.filter(community=community, digest=key).first()
+    if previous is not None:
+        return _replay(report, previous)
+    good, errors = validate(community, rows, carrier)
+    report.errors = errors
+    if errors and not import_good_rows:
+        return report  # nothing written
+    if not good:
+        return report
+    created = 0
+    with transaction.atomic():
+        for start in range(0, len(good), 10_000):
+            batch = good[start : start + 10_000]
+            n, _known_now = services.announce_many(
+                community, batch, actor=actor, method=_method(source), courier=courier
+            )
+            created += n
+            if progress is not None:
+                progress(len(batch))
+        try:
+            with transaction.atomic():
+                report.manifest = Manifest.objects.create(
+                    community=community,
+                    courier=courier,
+                    carrier=carrier,
+                    source=source,
+                    filename=filename[:200],
+                    digest=key,
+                    rows=len(rows),
+                    imported=created,
+                    already_known=len(good) - created,
+                    rejected=len(errors),
+                    errors=[e.as_dict() for e in errors[:1000]],
+                    created_by=actor.label[:100],
+                )
+        except IntegrityError:
+            # The same manifest was imported concurrently; its rows are all known now.
+            return _replay(report, Manifest.objects.get(community=community, digest=key))
+    report.imported = created
+    report.already_known = len(good) - created
+    if allocate:
+        from jianjian.couriers.allocation import reallocate
+
+        result = reallocate(community)
+        report.planned, report.overflow = len(result.assigned), len(result.overflow)
+    return report
+
+
+def _replay(report: Report, manifest: Manifest) -> Report:
+    report.manifest = manifest
+    report.replayed = True
+    report.imported = 0
+    report.already_known = manifest.imported + manifest.already_known
+    report.errors = [RowError(**e) for e in manifest.errors]
+    return report
+
+
+def _method(source: str) -> str:
+    return Method.API if source == "json" else Method.MANIFEST
