@@ -62,11 +62,14 @@ INSTALLED_APPS = [
     "jianjian.parcels",
     "jianjian.notify",
     "jianjian.web",
+    "jianjian.ops",
     "jianjian.stocktake",
     "jianjian.reports",
 ]
 
 MIDDLEWARE = [
+    # First: the request id, the JSON request log and the metrics see every request (issue 8).
+    "jianjian.ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,9 +181,33 @@ NOTIFY_DEFAULT_CHANNEL = env_choice("JIANJIAN_NOTIFY_CHANNEL", "log", ("log", "e
 NOTIFY_MAX_ATTEMPTS = env_int("JIANJIAN_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 WORKER_POLL_SECONDS = env_int("JIANJIAN_WORKER_POLL_SECONDS", 2, minimum=1)
 
+# --- operations (issue 8; docs/reliability.md) ----------------------------------------------
+BACKUP_DIR = env_path("JIANJIAN_BACKUP_DIR", str(DATA_DIR / "backups"))
+BACKUP_KEEP = env_int("JIANJIAN_BACKUP_KEEP", 14, minimum=1)
+# `jianjian serve` takes a backup a day by itself; on by default for SQLite (PostgreSQL sites
+# usually have their own).
+BACKUP_DAILY = env_bool("JIANJIAN_BACKUP_DAILY", DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+READY_REQUIRE_WORKER = env_bool("JIANJIAN_READY_REQUIRE_WORKER", True)
+READY_WORKER_MAX_AGE = env_int("JIANJIAN_READY_WORKER_MAX_AGE", 60, minimum=1)
+READY_OUTBOX_MAX_BACKLOG = env_int("JIANJIAN_READY_OUTBOX_MAX_BACKLOG", 1000, minimum=0)
+READY_OUTBOX_MAX_DUE_AGE = env_int("JIANJIAN_READY_OUTBOX_MAX_DUE_AGE", 600, minimum=0)
+READY_MIN_FREE_MB = env_int("JIANJIAN_READY_MIN_FREE_MB", 100, minimum=0)
+METRICS_TOKEN = env_str("JIANJIAN_METRICS_TOKEN", "")
+# Set only for reliability drills (bench/chaos.py): enables /ops/drill/* for this bearer token.
+DRILL_TOKEN = env_str("JIANJIAN_DRILL_TOKEN", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "jianjian.ops.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "loggers": {
+        # One JSON line per request and per committed custody event (issue 8).
+        "jianjian.request": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        "jianjian.custody": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env_str("JIANJIAN_LOG_LEVEL", "INFO")},
 }

@@ -7,4 +7,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("jianjian.ops.urls")),
 ]
+
+# A database or disk fault answers 503 with a clear message instead of a bare 500 (issue 8).
+handler500 = "jianjian.ops.views.server_error"

@@ -1,13 +1,71 @@
-"""``jianjian serve``: the production web server (granian) and, by default, the worker beside it."""
+"""``jianjian serve``: the production web server (granian) and, by default, the worker beside it.
+
+Before serving it refuses a database whose migrations are not all applied (and says which
+command fixes it); while serving it takes a daily backup when ``JIANJIAN_BACKUP_DAILY`` is on
+(the default for SQLite).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import subprocess
 import sys
+import threading
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections
+
+log = logging.getLogger("jianjian.serve")
+
+# How often the backup thread looks whether a day has passed since the newest backup.
+BACKUP_POLL_SECONDS = 15 * 60
+
+
+def refuse_unapplied_migrations() -> None:
+    """Stop with the command to run, rather than serve pages against an old schema."""
+    from jianjian.ops.readiness import unapplied_migrations
+
+    try:
+        missing = unapplied_migrations()
+    except DatabaseError as exc:
+        raise CommandError(f"cannot reach the database: {exc}") from None
+    finally:
+        connections.close_all()  # granian's workers open their own
+    if missing:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise CommandError(
+            f"the database has {len(missing)} unapplied migrations ({shown}).\n"
+            "Run `jianjian migrate` (after `jianjian backup`), then start the server again."
+        )
+
+
+def daily_backups(stop: threading.Event, poll_seconds: float = BACKUP_POLL_SECONDS) -> None:
+    """Take a backup whenever the newest is a day old, and prune; never crash the server."""
+    from jianjian.ops import backup
+
+    while not stop.is_set():
+        try:
+            if backup.due():
+                made = backup.create()
+                backup.prune()
+                log.info("daily backup written: %s", made.path)
+        except Exception:  # a full disk must not take the counter down; /readyz shows the disk
+            log.exception("daily backup failed")
+        finally:
+            connections.close_all()
+        stop.wait(poll_seconds)
+
+
+def prepare_metrics_dir() -> None:
+    """Each granian worker process counts requests into this folder; a scrape sums them."""
+    path = settings.DATA_DIR / "metrics"
+    shutil.rmtree(path, ignore_errors=True)  # counts from a previous run would be double-counted
+    path.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
 class Command(BaseCommand):
@@ -24,11 +82,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="do not start the background worker"
         )
+        parser.add_argument(
+            "--no-backup", action="store_true", help="no daily backup, whatever the settings say"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from granian.constants import Interfaces
         from granian.server import Server
 
+        refuse_unapplied_migrations()
+        prepare_metrics_dir()
+        stop = threading.Event()
+        if settings.BACKUP_DAILY and not options["no_backup"]:
+            threading.Thread(target=daily_backups, args=(stop,), daemon=True).start()
         worker = None
         if not options["no_worker"]:
             # A separate process, so a crash in delivery never takes the counter down with it.
@@ -43,6 +109,7 @@ class Command(BaseCommand):
                 workers=options["workers"],
             ).serve()
         finally:
+            stop.set()
             if worker is not None:
                 worker.terminate()
                 try:
