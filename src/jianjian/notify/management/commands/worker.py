@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from jianjian.notify.worker import run_once
+from jianjian.ops.heartbeat import beat
 
 
 class Command(BaseCommand):
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         self.stdout.write("worker started")
         while not stop.is_set():
             close_old_connections()
+            beat("worker")  # /readyz tells a stuck or dead worker by this row's age
             if self._drain() == 0:
                 stop.wait(settings.WORKER_POLL_SECONDS)
         self.stdout.write("worker stopped")
