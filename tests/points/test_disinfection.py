@@ -26,8 +26,12 @@ def local(day: int, hour: int, minute: int = 0) -> dt.datetime:
 def screen_task(world, every: int = 4):  # type: ignore[no-untyped-def]
     with time_machine.travel(local(1, 8), tick=False):
         return disinfection.setup_task(
-            world.locker, "锁柜触摸屏", interval_hours=every, starts_at=dt.time(8),
-            ends_at=dt.time(20), default_agent="75% alcohol",
+            world.locker,
+            "锁柜触摸屏",
+            interval_hours=every,
+            starts_at=dt.time(8),
+            ends_at=dt.time(20),
+            default_agent="75% alcohol",
         )
 
 

@@ -46,8 +46,15 @@ def test_found_missing_and_every_kind_of_unexpected_are_told_apart(world):
     unknown = tracking()
 
     take = st.start(world.counter, actor=world.clerk)
-    for number in [here[0].tracking_number, here[1].tracking_number, elsewhere.tracking_number,
-                   gone.tracking_number, lost.tracking_number, announced.tracking_number, unknown]:
+    for number in [
+        here[0].tracking_number,
+        here[1].tracking_number,
+        elsewhere.tracking_number,
+        gone.tracking_number,
+        lost.tracking_number,
+        announced.tracking_number,
+        unknown,
+    ]:
         st.scan(take, number, actor=world.clerk)
     st.scan(take, here[0].tracking_number.lower(), actor=world.clerk)  # re-scan: no second line
 
@@ -75,7 +82,9 @@ def test_each_discrepancy_is_resolved_through_the_lifecycle_services(world):
     lost = take_in(world, world.counter2)
     services.mark_missing(lost, actor=world.clerk)
     announced, _ = services.announce(
-        world.community, tracking(), actor=world.clerk,
+        world.community,
+        tracking(),
+        actor=world.clerk,
     )
     unknown = tracking()
     stray = tracking()

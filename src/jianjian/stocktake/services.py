@@ -210,9 +210,7 @@ def _all_lines(stocktake: Stocktake) -> list[Line]:
     scanned = {s.tracking_number for s in stocktake.scans.all()}
     expected = {
         p.tracking_number: p
-        for p in Parcel.objects.filter(point_id=point_id, state=S.AT_POINT).select_related(
-            "slot"
-        )
+        for p in Parcel.objects.filter(point_id=point_id, state=S.AT_POINT).select_related("slot")
     }
     others = {
         p.tracking_number: p
@@ -311,9 +309,7 @@ def _apply(
     if action == A.MOVE_HERE:
         assert line.parcel is not None
         reason = _("found here at stocktake")
-        return services.move(
-            line.parcel, to_point=point, actor=actor, method=method, reason=reason
-        )
+        return services.move(line.parcel, to_point=point, actor=actor, method=method, reason=reason)
     if action == A.FOUND:
         assert line.parcel is not None
         return services.mark_found(line.parcel, point=point, actor=actor, method=method)
