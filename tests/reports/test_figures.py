@@ -73,7 +73,7 @@ def generate_month(world: World, seed: int = 7) -> None:
                 if parcel.state != ParcelState.AT_POINT:
                     continue
                 age = now - parcel.intake_at
-                if age > dt.timedelta(days=7):
+                if age > dt.timedelta(days=8):  # dead a day before the courier comes
                     services.return_to_courier(parcel, courier=world.sf_courier, actor=world.clerk)
                 elif r.random() < 0.35:
                     point = parcel.point
