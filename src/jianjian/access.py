@@ -13,13 +13,14 @@ Roles (DESIGN.md §2):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from jianjian.communities.models import Community, Membership, Resident, StaffRole
-from jianjian.couriers.models import Courier
+from jianjian.couriers.models import ApiToken, Courier
 from jianjian.parcels.models import Parcel
 from jianjian.points.models import CollectionPoint
 
@@ -113,3 +114,116 @@ def parcel_for(user: User, parcel_id: int | str) -> Parcel:
 
 def can_work_point(user: User, point: CollectionPoint) -> bool:
     return clerk_points(user).filter(pk=point.pk).exists()
+
+
+# --- the API (issue 5): tokens and sessions as one principal ---------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls the API: a signed-in user (session) or a bearer token acting for a role."""
+
+    user: Any
+    role: str  # "session" for the pages' session, else ApiToken.role
+    token: ApiToken | None = None
+
+    @property
+    def can_write(self) -> bool:
+        if self.token is not None and not self.token.can_write:
+            return False
+        return self.role != "resident"
+
+
+def api_courier(principal: Principal) -> Courier | None:
+    if principal.role in ("session", "courier"):
+        return courier_of(principal.user)
+    return None
+
+
+def api_parcels(principal: Principal) -> QuerySet[Parcel]:
+    """Parcels the caller may see: a courier or carrier system only its carrier's, in its
+    communities; a resident only their own; staff what their memberships allow."""
+    token = principal.token
+    if principal.role == "integration" and token is not None:
+        if token.carrier_id is None:
+            return Parcel.objects.none()
+        return Parcel.objects.filter(
+            carrier_id=token.carrier_id, community__in=token.communities.all()
+        )
+    if principal.role == "courier":
+        courier = courier_of(principal.user)
+        if courier is None:
+            return Parcel.objects.none()
+        return Parcel.objects.filter(
+            carrier_id=courier.carrier_id, community__in=courier.communities.all()
+        )
+    if principal.role == "resident":
+        resident = resident_of(principal.user)
+        return Parcel.objects.filter(recipient=resident) if resident else Parcel.objects.none()
+    return visible_parcels(principal.user)
+
+
+def api_parcel(principal: Principal, parcel_id: int | str) -> Parcel:
+    try:
+        return api_parcels(principal).select_related("community", "carrier", "point").get(
+            pk=int(parcel_id)
+        )
+    except (Parcel.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def api_communities(principal: Principal) -> QuerySet[Community]:
+    """Communities the caller may send manifests for and read drop plans of."""
+    if principal.role == "integration" and principal.token is not None:
+        return principal.token.communities.all()
+    if principal.role in ("session", "courier"):
+        courier = courier_of(principal.user)
+        if courier is not None:
+            return courier.communities.all()
+    if principal.role in ("session", "admin"):
+        return admin_communities(principal.user)
+    return Community.objects.none()
+
+
+def api_community(principal: Principal, slug: str) -> Community:
+    try:
+        return api_communities(principal).get(slug=slug)
+    except Community.DoesNotExist:
+        raise Http404 from None
+
+
+def api_points(principal: Principal) -> QuerySet[CollectionPoint]:
+    """Points the caller may see (with today's capacity): staff's own, or their communities'."""
+    if principal.role in ("session", "clerk", "admin"):
+        own = clerk_points(principal.user)
+        if principal.role != "session" or own.exists():
+            return own
+    if principal.role == "resident":
+        resident = resident_of(principal.user)
+        community = resident.community_id if resident else None
+        return CollectionPoint.objects.filter(community_id=community, active=True)
+    return CollectionPoint.objects.filter(community__in=api_communities(principal), active=True)
+
+
+def api_work_point(principal: Principal, point_id: int | str) -> CollectionPoint:
+    """A point where the caller may take parcels in or hand them out (clerks and admins)."""
+    if principal.role not in ("session", "clerk", "admin"):
+        raise Http404
+    return point_for(principal.user, point_id)
+
+
+def api_couriers(principal: Principal) -> QuerySet[Courier]:
+    if principal.role == "integration" and principal.token is not None:
+        return Courier.objects.filter(
+            carrier_id=principal.token.carrier_id,
+            communities__in=principal.token.communities.all(),
+        ).distinct()
+    courier = api_courier(principal)
+    if courier is not None:
+        return Courier.objects.filter(pk=courier.pk)
+    if principal.role in ("session", "admin", "clerk"):
+        communities = Community.objects.filter(
+            memberships__user=principal.user
+        ) if not principal.user.is_superuser else Community.objects.all()
+        return Courier.objects.filter(communities__in=communities).distinct()
+    return Courier.objects.none()
