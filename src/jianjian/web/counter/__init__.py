@@ -1,0 +1,1 @@
+"""The clerk's counter: intake, pickup, returns, the on-hand list and labels (thin views)."""
