@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("jianjian.residents.urls")),
     path("", include("jianjian.web.urls")),
     path("", include("jianjian.ops.urls")),
 ]

@@ -138,6 +138,9 @@ class Resident(models.Model):
         related_name="+",
     )
     locker_consent = models.BooleanField(_("parcels may go to a locker"), default=True)
+    # The resident's own quiet hours; empty means the community's (Community.quiet_start/end).
+    quiet_start = models.TimeField(_("quiet hours start"), null=True, blank=True)
+    quiet_end = models.TimeField(_("quiet hours end"), null=True, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -1,0 +1,111 @@
+"""Forms of the resident pages. Domain checks live in the services; these check shape only."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jianjian.residents.models import CaseKind
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Mobile phone number"),
+        max_length=30,
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "autofocus": True}
+        ),
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("6-digit code"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": _("The code is 6 digits.")},
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "maxlength": 6,
+                "autofocus": True,
+            }
+        ),
+    )
+
+
+class ProxyForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Their mobile phone number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+    name = forms.CharField(label=_("Their name (optional)"), max_length=50, required=False)
+    parcel = forms.TypedChoiceField(
+        label=_("For"), coerce=int, required=False, empty_value=None, choices=()
+    )
+    days = forms.IntegerField(
+        label=_("Days (when for all parcels)"), min_value=1, max_value=30, required=False
+    )
+
+    def __init__(self, *args, parcels=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["parcel"].choices = [("", _("all my parcels, for some days"))] + [
+            (p.pk, _("parcel …%(tail)s") % {"tail": p.tracking_number[-4:]}) for p in parcels
+        ]
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        if data.get("parcel") is None and not data.get("days"):
+            self.add_error("days", _("For all parcels, say for how many days."))
+        return data
+
+
+class PreferencesForm(forms.Form):
+    preferred_point = forms.TypedChoiceField(
+        label=_("Preferred collection point"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=(),
+    )
+    locker_consent = forms.BooleanField(label=_("Parcels may go to a locker"), required=False)
+    quiet_start = forms.TimeField(
+        label=_("No messages from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_end = forms.TimeField(
+        label=_("until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+
+    def __init__(self, *args, points=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["preferred_point"].choices = [("", _("no preference"))] + [
+            (p.pk, f"{p.name} ({p.opening_hours})") for p in points
+        ]
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        start, end = data.get("quiet_start"), data.get("quiet_end")
+        if (start is None) != (end is None):
+            self.add_error("quiet_end", _("Give both times, or neither."))
+        elif start is not None and start == end:
+            self.add_error("quiet_end", _("Start and end must differ."))
+        return data
+
+
+class CaseForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What went wrong"), choices=CaseKind.choices)
+    description = forms.CharField(
+        label=_("What happened"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(
+        label=_("Answer to the resident"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    close = forms.BooleanField(label=_("Close the case with this answer"), required=False)

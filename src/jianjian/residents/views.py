@@ -1,0 +1,332 @@
+"""The resident's pages (phone-sized): sign in with a code, my parcels and QR, proxies,
+preferences, reports. Thin: access decides what exists, the services change things."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from jianjian import access, clock
+from jianjian.communities.models import Resident
+from jianjian.communities.phones import mask_phone
+from jianjian.parcels.errors import InvalidInput
+from jianjian.parcels.models import ParcelState
+from jianjian.parcels.policy import hold_period
+from jianjian.points.models import CollectionPoint
+from jianjian.residents import cases, otp, pickup, proxies
+from jianjian.residents.forms import CaseForm, CodeForm, PhoneForm, PreferencesForm, ProxyForm
+
+SESSION_PHONE = "signin_phone"
+WAITING = (ParcelState.AT_POINT, ParcelState.ANNOUNCED, ParcelState.MISSING)
+HISTORY = (ParcelState.PICKED_UP, ParcelState.RETURNED)
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous visitors go to the code sign-in, and come back afterwards."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('residents:signin')}?{query}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("residents:home")
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signin(request: HttpRequest) -> HttpResponse:
+    form = PhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            phone = otp.request_code(form.cleaned_data["phone"], _ip(request))
+        except otp.SignInError as exc:
+            form.add_error("phone", exc.message)
+        else:
+            request.session[SESSION_PHONE] = phone
+            query = urlencode({"next": _next_url(request)})
+            return redirect(f"{reverse('residents:signin_code')}?{query}")
+    return render(
+        request, "residents/signin.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signin_code(request: HttpRequest) -> HttpResponse:
+    phone = request.session.get(SESSION_PHONE)
+    if not phone:
+        return redirect("residents:signin")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = otp.verify_code(phone, form.cleaned_data["code"], _ip(request))
+        except otp.SignInError as exc:
+            form.add_error("code", exc.message)
+        else:
+            target = _next_url(request)
+            # login() rotates the session key (no fixation); the sign-in then lasts on this device.
+            login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.set_expiry(settings.RESIDENT_SESSION_SECONDS)
+            return redirect(target)
+    context = {"form": form, "masked": mask_phone(phone), "next": request.GET.get("next", "")}
+    return render(request, "residents/signin_code.html", context)
+
+
+@require_POST
+def signout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("residents:signin")
+
+
+# --- my parcels ----------------------------------------------------------------------------
+
+
+def _deadline(parcel: Any) -> Any:
+    if parcel.intake_at is None:
+        return None
+    return parcel.intake_at + hold_period(parcel.community)
+
+
+@signed_in
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    residents = list(access.own_residents(user))
+    waiting = list(
+        access.own_parcels(user)
+        .filter(state__in=WAITING)
+        .select_related("point", "community", "carrier", "slot", "recipient")
+        .order_by("intake_at", "pk")
+    )
+    for parcel in waiting:
+        parcel.deadline = _deadline(parcel)  # type: ignore[attr-defined]
+    at_point_residents = {p.recipient_id for p in waiting if p.state == ParcelState.AT_POINT}
+    qrs = [_resident_qr(r) for r in residents if r.pk in at_point_residents]
+    grants = []
+    for grant in access.live_proxy_grants(user):
+        parcels = list(
+            access.proxied_parcels(user)
+            .filter(recipient_id=grant.resident_id)
+            .filter(**({"pk": grant.parcel_id} if grant.parcel_id else {}))
+            .select_related("point", "community", "carrier")
+        )
+        if parcels:
+            grants.append({"grant": grant, "parcels": parcels, "qr": _proxy_qr(grant)})
+    history = list(
+        access.own_parcels(user)
+        .filter(state__in=HISTORY)
+        .select_related("point", "carrier")
+        .order_by("-closed_at")[:30]
+    )
+    context = {
+        "residents": residents,
+        "waiting": waiting,
+        "qrs": qrs,
+        "grants": grants,
+        "history": history,
+        "masked_phone": mask_phone(access.phone_of(user) or ""),
+    }
+    return render(request, "residents/home.html", context)
+
+
+def _resident_qr(resident: Resident) -> dict[str, Any]:
+    return {
+        "kind": "r",
+        "id": resident.pk,
+        "community": resident.community.name,
+        "svg": pickup.qr_svg(pickup.resident_token(resident)),
+        "until": pickup.valid_until(),
+    }
+
+
+def _proxy_qr(grant: Any) -> dict[str, Any]:
+    return {
+        "kind": "p",
+        "id": grant.pk,
+        "community": grant.resident.community.name,
+        "svg": pickup.qr_svg(pickup.make_proxy_token(grant)),
+        "until": pickup.valid_until(),
+    }
+
+
+@signed_in
+def qr_fragment(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """A fresh QR (htmx swaps it in before the old one expires)."""
+    if kind == "p":
+        qr = _proxy_qr(access.live_grant_for(request.user, pk))
+    elif kind != "r":
+        raise Http404
+    else:
+        try:
+            resident = access.own_residents(request.user).get(pk=pk)
+        except Resident.DoesNotExist:
+            raise Http404 from None
+        qr = _resident_qr(resident)
+    return render(request, "residents/_qr.html", {"qr": qr})
+
+
+@signed_in
+def parcel_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    parcel = access.own_parcel_for(request.user, pk)
+    events = parcel.events.select_related("point").order_by("seq")  # type: ignore[attr-defined]
+    context = {
+        "parcel": parcel,
+        "deadline": _deadline(parcel),
+        "events": events,
+        "cases": parcel.cases.order_by("-created_at"),  # type: ignore[attr-defined]
+        "waiting": parcel.state in WAITING,
+    }
+    return render(request, "residents/parcel.html", context)
+
+
+# --- proxies -------------------------------------------------------------------------------
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def proxy_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    residents = list(access.own_residents(user))
+    waiting = list(
+        access.own_parcels(user)
+        .filter(state__in=(ParcelState.AT_POINT, ParcelState.ANNOUNCED))
+        .order_by("pk")
+    )
+    form = ProxyForm(request.POST or None, parcels=waiting)
+    if request.method == "POST" and form.is_valid() and residents:
+        data = form.cleaned_data
+        parcel = next((p for p in waiting if p.pk == data["parcel"]), None)
+        resident = next(
+            (r for r in residents if parcel is None or r.pk == parcel.recipient_id), residents[0]
+        )
+        try:
+            proxies.grant(
+                resident,
+                phone=data["phone"],
+                name=data["name"],
+                parcel=parcel,
+                days=None if parcel else data["days"],
+            )
+        except InvalidInput as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Done. They will get a message and can sign in."))
+            return redirect("residents:proxies")
+    grants = [
+        {"grant": g, "masked": mask_phone(g.phone), "active": g.is_active(clock.now())}
+        for g in access.granted_proxies(user)
+        .select_related("parcel")
+        .order_by("-created_at")
+    ]
+    context = {"form": form, "grants": grants, "has_resident": bool(residents)}
+    return render(request, "residents/proxies.html", context)
+
+
+@signed_in
+@require_POST
+def proxy_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    proxies.revoke(access.granted_proxy_for(request.user, pk))
+    messages.success(request, _("Revoked. That number can no longer collect for you."))
+    return redirect("residents:proxies")
+
+
+# --- preferences ---------------------------------------------------------------------------
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    residents = list(access.own_residents(request.user))
+    if not residents:
+        return render(request, "residents/preferences.html", {"form": None})
+    resident = residents[0]
+    points = list(
+        CollectionPoint.objects.filter(community=resident.community, active=True).order_by("code")
+    )
+    initial = {
+        "preferred_point": resident.preferred_point_id,
+        "locker_consent": resident.locker_consent,
+        "quiet_start": resident.quiet_start,
+        "quiet_end": resident.quiet_end,
+    }
+    form = PreferencesForm(request.POST or None, initial=initial, points=points)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        resident.preferred_point_id = data["preferred_point"]
+        resident.locker_consent = data["locker_consent"]
+        resident.quiet_start = data["quiet_start"]
+        resident.quiet_end = data["quiet_end"]
+        resident.save(
+            update_fields=["preferred_point", "locker_consent", "quiet_start", "quiet_end"]
+        )
+        messages.success(request, _("Saved."))
+        return redirect("residents:preferences")
+    context = {"form": form, "resident": resident, "community": resident.community}
+    return render(request, "residents/preferences.html", context)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def case_new(request: HttpRequest, parcel_pk: int) -> HttpResponse:
+    parcel = access.own_parcel_for(request.user, parcel_pk)
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = cases.open_case(
+                parcel.recipient,  # type: ignore[arg-type]
+                parcel,
+                form.cleaned_data["kind"],
+                form.cleaned_data["description"],
+            )
+        except InvalidInput as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Report #%(id)d sent to the community office.") % {"id": case.pk}
+            )
+            return redirect("residents:case", pk=case.pk)
+    return render(request, "residents/case_new.html", {"form": form, "parcel": parcel})
+
+
+@signed_in
+def case_list(request: HttpRequest) -> HttpResponse:
+    items = access.resident_cases(request.user).select_related("parcel").order_by("-created_at")
+    return render(request, "residents/cases.html", {"cases": items})
+
+
+@signed_in
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.resident_case_for(request.user, pk)
+    return render(
+        request, "residents/case.html", {"case": case, "notes": case.notes.all()}
+    )
