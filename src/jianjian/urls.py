@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("jianjian.residents.urls")),
     path("", include("jianjian.web.urls")),
     path("", include("jianjian.ops.urls")),
+    path("", include("jianjian.stocktake.urls")),
+    path("", include("jianjian.reports.urls")),
 ]
 
 # A database or disk fault answers 503 with a clear message instead of a bare 500 (issue 8).

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from jianjian import clock
 from jianjian.communities.models import Community
@@ -50,6 +51,16 @@ class Kind:
     UNKNOWN = "unknown"  # scanned; the system has never seen it
 
 
+KIND_LABELS = {
+    Kind.FOUND: _l("found"),
+    Kind.MISSING: _l("expected here, not scanned"),
+    Kind.ELSEWHERE: _l("on record at another point"),
+    Kind.MISSING_ON_RECORD: _l("recorded missing"),
+    Kind.LEFT: _l("already handed over or returned"),
+    Kind.NOT_TAKEN_IN: _l("pre-advised, never taken in"),
+    Kind.UNKNOWN: _l("unknown to the system"),
+}
+
 # What a clerk may do about each kind of discrepancy.
 ALLOWED: dict[str, tuple[str, ...]] = {
     Kind.MISSING: (A.MARK_MISSING,),
@@ -67,6 +78,10 @@ class Line:
     kind: str
     parcel: Parcel | None = None
     resolution: StocktakeResolution | None = None
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
     @property
     def actions(self) -> tuple[str, ...]:
