@@ -1,4 +1,10 @@
-"""Message texts, rendered in the recipient's language when the notification is queued."""
+"""Message texts, rendered in the recipient's language when the notification is queued.
+
+Every cause has a text (for the log file, email and group robots) and, for SMS, the list of
+template parameters the provider's registered template takes (SMS providers in China send only
+pre-approved templates: ``SMS_PARAMS`` names each template's variables in order; Alibaba Cloud
+gets them as a JSON object, Tencent Cloud as an ordered list).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +34,37 @@ def _templates() -> dict[str, str]:
             "[%(community)s] Your parcel (…%(tail)s) was not collected in time and has gone back "
             "to %(carrier)s."
         ),
+        "reminder": _(
+            "[%(community)s] Reminder: your parcel (…%(tail)s) has waited %(age)s at %(point)s, "
+            "open %(hours)s. Pickup code %(code)s. Please collect it by %(deadline)s."
+        ),
+        "dead": _(
+            "[%(community)s] Your parcel (…%(tail)s) was not collected within %(days)s days and "
+            "will go back to %(carrier)s. Ask at %(point)s (open %(hours)s) today if you still "
+            "want it: pickup code %(code)s."
+        ),
+        "dead_courier": _(
+            "[%(community)s] Parcel %(number)s (%(carrier)s) was not collected within %(days)s "
+            "days. Please take it back from %(point)s (open %(hours)s), slot %(slot)s."
+        ),
+        "digest_title": _(
+            "[%(community)s] Parcels waiting more than %(hours)s hours, %(date)s: "
+            "%(count)s parcels in %(flats)s flats. Please remind your neighbours."
+        ),
+        "digest_line": _("%(flat)s %(name)s: %(count)s parcels, oldest %(days)s days"),
     }
+
+
+# The registered SMS template's variables, in order (Tencent Cloud takes them positionally).
+SMS_PARAMS: dict[str, tuple[str, ...]] = {
+    "intake": ("point", "code", "hours", "deadline"),
+    "moved": ("point", "code", "hours"),
+    "collected": ("holder", "time"),
+    "returned": ("carrier",),
+    "reminder": ("point", "code", "age", "deadline"),
+    "dead": ("point", "code", "days", "carrier"),
+    "dead_courier": ("number", "point", "slot", "days"),
+}
 
 
 def render(cause: str, language: str, **context: Any) -> str:
@@ -36,5 +72,44 @@ def render(cause: str, language: str, **context: Any) -> str:
         return _templates()[cause] % context
 
 
+def sms_params(cause: str, context: dict[str, Any]) -> dict[str, str]:
+    return {name: str(context.get(name, "")) for name in SMS_PARAMS.get(cause, ())}
+
+
+def age_text(age: dt.timedelta, language: str) -> str:
+    hours = int(age.total_seconds() // 3600)
+    with translation.override(language):
+        if hours < 48:
+            return _("%(n)s hours") % {"n": hours}
+        return _("%(n)s days") % {"n": hours // 24}
+
+
 def local_time(at: dt.datetime, tz: str, fmt: str = "%m-%d %H:%M") -> str:
     return timezone.localtime(at, ZoneInfo(tz)).strftime(fmt)
+
+
+def split_for_robot(text: str, limit_bytes: int) -> list[str]:
+    """Split ``text`` into parts of at most ``limit_bytes`` UTF-8 bytes, at line ends where it
+    can (a digest is one flat per line), never inside a character. Parts after the first are
+    numbered so the group can tell they belong together."""
+    if len(text.encode()) <= limit_bytes:
+        return [text]
+    room = limit_bytes - 16  # for the "(2/3) " prefix
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate.encode()) <= room:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(line.encode()) > room:  # one over-long line: cut it at a character boundary
+            cut = line.encode()[:room].decode(errors="ignore")
+            parts.append(cut)
+            line = line[len(cut) :]
+        current = line
+    if current:
+        parts.append(current)
+    total = len(parts)
+    return [f"({i}/{total}) {part}" for i, part in enumerate(parts, start=1)]

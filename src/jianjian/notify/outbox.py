@@ -1,22 +1,37 @@
 """Queue notifications in the outbox, inside the transaction of the change that causes them.
 
-The dedup key names the cause (parcel + custody event), so a retried change can never queue the
-same message twice; the worker delivers rows from this table and nothing else.
+The dedup key names the cause (parcel + custody event, or parcel + reminder step, or robot +
+day), so a retried change or a sweep run twice can never queue the same message twice; the
+worker delivers rows from this table and nothing else.
+
+A resident's message is queued once per channel they chose (:class:`ResidentPreference`); SMS
+and robot messages caused during quiet hours are queued with their first attempt at the end of
+the quiet hours, so nothing buzzes at night and nothing is dropped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from jianjian.notify.messages import local_time, render
-from jianjian.notify.models import Notification
+from jianjian import clock
+from jianjian.notify.messages import age_text, local_time, render, sms_params, split_for_robot
+from jianjian.notify.models import (
+    QUIET_CHANNELS,
+    Channel,
+    GroupRobot,
+    Notification,
+    ResidentPreference,
+)
+from jianjian.notify.schedule import after_quiet
 
 if TYPE_CHECKING:
+    from jianjian.communities.models import Community, Resident
     from jianjian.parcels.models import CustodyEvent, Parcel
 
 
@@ -31,28 +46,84 @@ def enqueue(
     channel: str | None = None,
     due: dt.datetime | None = None,
     language: str = "zh-hans",
+    params: dict[str, str] | None = None,
+    robot: GroupRobot | None = None,
+    quiet: tuple[dt.time, dt.time] | None = None,
+    time_zone: str = "Asia/Shanghai",
 ) -> Notification | None:
-    """Write one outbox row; a second call with the same key is a no-op."""
+    """Write one outbox row; a second call with the same key is a no-op (returns None).
+
+    ``quiet`` (start, end) holds an SMS or robot message back until the quiet hours end.
+    """
     if not address:
         return None
+    channel = channel or settings.NOTIFY_DEFAULT_CHANNEL
+    first_attempt = due or clock.now()
+    if channel in QUIET_CHANNELS:
+        first_attempt = after_quiet(first_attempt, time_zone, quiet)
     try:
         with transaction.atomic():
             return Notification.objects.create(
                 community_id=community_id,
                 parcel=parcel,
+                robot=robot,
                 dedup_key=dedup_key[:200],
                 cause=cause,
-                channel=channel or settings.NOTIFY_DEFAULT_CHANNEL,
-                address=address,
+                channel=channel,
+                address=address[:200],
                 body=body,
+                params=params or {},
                 language=language,
-                next_attempt_at=due or timezone.now(),
+                next_attempt_at=first_attempt,
             )
     except IntegrityError:
         return None
 
 
-def _context(parcel: Parcel) -> dict[str, str]:
+# --- residents ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: str
+    address: str
+    language: str
+    quiet: tuple[dt.time, dt.time] | None
+
+
+def community_quiet(community: Community) -> tuple[dt.time, dt.time]:
+    return community.quiet_start, community.quiet_end
+
+
+def resident_quiet(resident: Resident | None) -> tuple[dt.time, dt.time] | None:
+    """The resident's own quiet hours, if their record carries both ends."""
+    start = getattr(resident, "quiet_start", None)
+    end = getattr(resident, "quiet_end", None)
+    if start is not None and end is not None and start != end:
+        return start, end
+    return None
+
+
+def resident_targets(parcel: Parcel) -> list[Target]:
+    """Where the parcel's recipient wants to hear: each chosen channel with its address."""
+    community = parcel.community
+    pref = None
+    if parcel.recipient_id is not None:
+        pref = ResidentPreference.objects.filter(resident_id=parcel.recipient_id).first()
+    if pref is None:
+        channels, language, email = [settings.NOTIFY_DEFAULT_CHANNEL], settings.LANGUAGE_CODE, ""
+    else:
+        channels, language, email = pref.channel_list(), pref.language, pref.email
+    quiet = resident_quiet(parcel.recipient) or community_quiet(community)
+    targets = []
+    for channel in channels:
+        address = email if channel == Channel.EMAIL else parcel.recipient_phone
+        if address:
+            targets.append(Target(channel, address, language, quiet))
+    return targets
+
+
+def _context(parcel: Parcel) -> dict[str, Any]:
     community = parcel.community
     point = parcel.point
     deadline = ""
@@ -65,38 +136,139 @@ def _context(parcel: Parcel) -> dict[str, str]:
     return {
         "community": community.name,
         "tail": parcel.tracking_number[-4:],
+        "number": parcel.tracking_number,
         "point": point.name if point else "",
         "hours": point.opening_hours if point else "",
         "code": parcel.pickup_code,
+        "slot": parcel.slot.label if parcel.slot_id and parcel.slot else "",
         "deadline": deadline,
         "carrier": str(parcel.carrier),
         "holder": parcel.collected_by,
+        "days": community.hold_days,
     }
 
 
-def _to_recipient(parcel: Parcel, event: CustodyEvent, cause: str, **extra: str) -> None:
-    context = _context(parcel) | extra
-    enqueue(
-        parcel=parcel,
-        community_id=parcel.community_id,
-        cause=cause,
-        dedup_key=f"{cause}:{parcel.pk}:{event.seq}",
-        address=parcel.recipient_phone,
-        body=render(cause, settings.LANGUAGE_CODE, **context),
-    )
+def to_recipient(parcel: Parcel, cause: str, key: str, **extra: Any) -> int:
+    """Queue ``cause`` to the parcel's recipient on each of their channels; return rows queued."""
+    queued = 0
+    for target in resident_targets(parcel):
+        context = _context(parcel) | {
+            k: (v(target.language) if callable(v) else v) for k, v in extra.items()
+        }
+        row = enqueue(
+            parcel=parcel,
+            community_id=parcel.community_id,
+            cause=cause,
+            dedup_key=f"{key}:{target.channel}",
+            address=target.address,
+            body=render(cause, target.language, **context),
+            params=sms_params(cause, context),
+            channel=target.channel,
+            language=target.language,
+            quiet=target.quiet,
+            time_zone=parcel.community.time_zone,
+        )
+        queued += row is not None
+    return queued
+
+
+def _event_key(cause: str, parcel: Parcel, event: CustodyEvent) -> str:
+    return f"{cause}:{parcel.pk}:{event.seq}"
 
 
 def parcel_arrived(parcel: Parcel, event: CustodyEvent) -> None:
-    _to_recipient(parcel, event, "intake")
+    to_recipient(parcel, "intake", _event_key("intake", parcel, event))
 
 
 def parcel_moved(parcel: Parcel, event: CustodyEvent) -> None:
-    _to_recipient(parcel, event, "moved")
+    to_recipient(parcel, "moved", _event_key("moved", parcel, event))
 
 
 def parcel_collected(parcel: Parcel, event: CustodyEvent) -> None:
-    _to_recipient(parcel, event, "collected", time=local_time(event.at, parcel.community.time_zone))
+    when = local_time(event.at, parcel.community.time_zone)
+    to_recipient(parcel, "collected", _event_key("collected", parcel, event), time=when)
 
 
 def parcel_returned(parcel: Parcel, event: CustodyEvent) -> None:
-    _to_recipient(parcel, event, "returned")
+    to_recipient(parcel, "returned", _event_key("returned", parcel, event))
+
+
+# --- the sweeps' messages ---------------------------------------------------------------------
+
+
+def _intake_key(parcel: Parcel) -> str:
+    # A parcel can be taken in again after a return: its steps start again with the new intake.
+    assert parcel.intake_at is not None
+    return f"{parcel.pk}:{int(parcel.intake_at.timestamp())}"
+
+
+def parcel_reminder(parcel: Parcel, hours: int, now: dt.datetime) -> int:
+    assert parcel.intake_at is not None
+    age = now - parcel.intake_at
+    return to_recipient(
+        parcel,
+        "reminder",
+        f"reminder:{_intake_key(parcel)}:{hours}",
+        age=lambda language: age_text(age, language),
+    )
+
+
+def parcel_dead(parcel: Parcel) -> int:
+    """Tell the resident and the courier that the parcel is dead and due to go back."""
+    queued = to_recipient(parcel, "dead", f"dead:{_intake_key(parcel)}")
+    courier = parcel.delivering_courier
+    if courier is None:
+        courier = (
+            parcel.carrier.couriers.filter(active=True, communities=parcel.community_id)
+            .order_by("pk")
+            .first()
+        )
+    if courier is not None:
+        context = _context(parcel)
+        row = enqueue(
+            parcel=parcel,
+            community_id=parcel.community_id,
+            cause="dead_courier",
+            dedup_key=f"dead_courier:{_intake_key(parcel)}",
+            address=courier.phone,
+            body=render("dead_courier", settings.LANGUAGE_CODE, **context),
+            params=sms_params("dead_courier", context),
+            quiet=community_quiet(parcel.community),
+            time_zone=parcel.community.time_zone,
+        )
+        queued += row is not None
+    for robot in robots(parcel.community_id, "couriers"):
+        text = render("dead_courier", settings.LANGUAGE_CODE, **_context(parcel))
+        queued += to_robot(
+            robot, "dead_group", f"dead_group:{_intake_key(parcel)}:{robot.pk}", text
+        )
+    return queued
+
+
+def to_robot(robot: GroupRobot, cause: str, key: str, text: str) -> int:
+    """Queue ``text`` to a group robot, split into parts that fit the robot's size limit."""
+    from jianjian.notify.channels.robots import size_limit
+
+    parts = split_for_robot(text, size_limit(robot.kind))
+    queued = 0
+    for i, part in enumerate(parts, start=1):
+        row = enqueue(
+            parcel=None,
+            community_id=robot.community_id,
+            cause=cause,
+            dedup_key=f"{key}:p{i}",
+            address=robot.name,
+            body=part,
+            channel=robot.kind,
+            robot=robot,
+            quiet=community_quiet(robot.community),
+            time_zone=robot.community.time_zone,
+        )
+        queued += row is not None
+    return queued
+
+
+def robots(community_id: int, purpose: str) -> Iterable[GroupRobot]:
+    return GroupRobot.objects.filter(
+        community_id=community_id, purpose=purpose, active=True
+    ).select_related("community")

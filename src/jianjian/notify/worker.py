@@ -1,24 +1,57 @@
-"""Deliver due outbox rows. Safe with several workers: a row is claimed by a conditional UPDATE
-that only one worker can win, and a claim that outlives a crashed worker expires.
+"""Deliver due outbox rows, and run the time-based sweeps.
+
+Claiming: on PostgreSQL a batch is picked with ``SELECT … FOR UPDATE SKIP LOCKED`` and marked
+``sending`` in the same transaction, so concurrent workers take disjoint batches without waiting
+on each other. On SQLite (one writer at a time, IMMEDIATE transactions) each row is taken with a
+conditional UPDATE whose row count tells whether this worker won it. A claim is a lease
+(``claimed_until``, ``JIANJIAN_NOTIFY_CLAIM_SECONDS``, default 120 s, well above the 10 s HTTP
+timeout): a row held by a worker that died is due again once its lease runs out.
+
+Delivery is therefore at-least-once. A message is sent twice only if a worker dies after the
+provider accepted it and before the row was marked sent, and then once more at most per crash:
+the dedup key makes every *cause* a single row, so retries and re-sweeps never multiply messages.
+Permanent failures (and rows out of attempts) are marked ``failed`` with the provider's answer,
+visible on the parcel's page and in the admin.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from jianjian.notify.channels import PermanentFailure, TemporaryFailure, get_channel
-from jianjian.notify.models import Notification, Status
+from jianjian.notify.channels import (
+    PermanentFailure,
+    RateLimited,
+    TemporaryFailure,
+    get_channel,
+)
+from jianjian.notify.models import QUIET_CHANNELS, Notification, Status
+from jianjian.notify.schedule import after_quiet
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 120
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
+UPDATE_FIELDS = [
+    "status",
+    "attempts",
+    "last_error",
+    "provider_answer",
+    "sent_at",
+    "next_attempt_at",
+    "claimed_until",
+]
+
+
+def claim_seconds() -> int:
+    configured = getattr(settings, "NOTIFY_CLAIM_SECONDS", None)
+    return int(configured or os.environ.get("JIANJIAN_NOTIFY_CLAIM_SECONDS", "120"))
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -35,29 +68,80 @@ def _due(now: dt.datetime) -> Q:
 
 
 def claim(now: dt.datetime, limit: int = 50) -> list[Notification]:
-    candidates = list(
-        Notification.objects.filter(_due(now))
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    claimed = []
-    for pk in candidates:
-        won = Notification.objects.filter(_due(now), pk=pk).update(
-            status=Status.SENDING, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS)
+    lease = now + dt.timedelta(seconds=claim_seconds())
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            pks = list(
+                Notification.objects.filter(_due(now))
+                .order_by("next_attempt_at", "pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:limit]
+            )
+            Notification.objects.filter(pk__in=pks).update(
+                status=Status.SENDING, claimed_until=lease
+            )
+    else:
+        candidates = list(
+            Notification.objects.filter(_due(now))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
         )
-        if won:
-            claimed.append(pk)
-    return list(Notification.objects.filter(pk__in=claimed).order_by("next_attempt_at"))
+        pks = [
+            pk
+            for pk in candidates
+            if Notification.objects.filter(_due(now), pk=pk).update(
+                status=Status.SENDING, claimed_until=lease
+            )
+        ]
+    return list(
+        Notification.objects.filter(pk__in=pks)
+        .select_related("robot", "community")
+        .order_by("next_attempt_at", "pk")
+    )
+
+
+def _release(notification: Notification, at: dt.datetime) -> None:
+    """Put the row back, due at ``at``, without spending an attempt (quiet hours, rate limit)."""
+    notification.status = Status.PENDING
+    notification.next_attempt_at = at
+    notification.claimed_until = None
+    notification.save(update_fields=UPDATE_FIELDS)
+
+
+def _held_back(notification: Notification, now: dt.datetime) -> dt.datetime | None:
+    """When a retry lands in quiet hours or a robot is at its limit: the time to try again."""
+    if notification.channel in QUIET_CHANNELS and notification.attempts > 0:
+        community = notification.community
+        release = after_quiet(
+            now, community.time_zone, (community.quiet_start, community.quiet_end)
+        )
+        if release > now:
+            return release
+    if notification.robot_id is not None:
+        from jianjian.notify.channels.robots import take_turn
+
+        return take_turn(notification.robot_id, notification.channel, now)
+    return None
 
 
 def deliver(notification: Notification) -> None:
     now = timezone.now()
+    later = _held_back(notification, now)
+    if later is not None:
+        _release(notification, later)
+        return
     notification.attempts += 1
     try:
         answer = get_channel(notification.channel).send(notification)
     except PermanentFailure as exc:
         notification.status = Status.FAILED
         notification.last_error = str(exc)[:2000]
+    except RateLimited as exc:
+        # The provider said "slow down": not the message's fault, so the attempt is not spent.
+        notification.attempts -= 1
+        notification.last_error = f"rate limited: {exc}"[:2000]
+        notification.status = Status.PENDING
+        notification.next_attempt_at = now + dt.timedelta(seconds=exc.retry_after)
     except (TemporaryFailure, Exception) as exc:
         notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
@@ -70,18 +154,10 @@ def deliver(notification: Notification) -> None:
         notification.sent_at = now
         notification.provider_answer = answer[:2000]
         notification.last_error = ""
+    if notification.status == Status.FAILED:
+        log.warning("notification %s failed for good: %s", notification.pk, notification.last_error)
     notification.claimed_until = None
-    notification.save(
-        update_fields=[
-            "status",
-            "attempts",
-            "last_error",
-            "provider_answer",
-            "sent_at",
-            "next_attempt_at",
-            "claimed_until",
-        ]
-    )
+    notification.save(update_fields=UPDATE_FIELDS)
 
 
 def run_once(limit: int = 50) -> int:
@@ -90,3 +166,19 @@ def run_once(limit: int = 50) -> int:
     for notification in batch:
         deliver(notification)
     return len(batch)
+
+
+def drain(limit: int = 50) -> int:
+    total = 0
+    while (n := run_once(limit)) > 0:
+        total += n
+    return total
+
+
+def tick() -> tuple[int, int]:
+    """One round of the worker: the sweeps queue what is due, then the outbox is drained.
+    Returns (items swept, notifications tried)."""
+    from jianjian.notify.sweeps import run_sweeps
+
+    swept = run_sweeps(timezone.now())
+    return swept, drain()

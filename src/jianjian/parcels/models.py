@@ -105,6 +105,9 @@ class Parcel(models.Model):
     announced_at = models.DateTimeField(_("announced"), null=True, blank=True)
     intake_at = models.DateTimeField(_("taken in"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # When the next reminder (or, last, the dead notice) is due; None once nothing more is due.
+    # Set by the lifecycle services, advanced by the notification sweep (jianjian.notify.sweeps).
+    next_reminder_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Number of custody events: the next event's sequence is this plus one.
     event_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -139,6 +142,12 @@ class Parcel(models.Model):
             ),
             models.Index(fields=["point", "state", "intake_at"], name="parcel_point_state"),
             models.Index(fields=["community", "state"], name="parcel_community_state"),
+            # The reminder sweep reads only what is due; parcels with nothing due are not indexed.
+            models.Index(
+                fields=["next_reminder_at"],
+                condition=Q(next_reminder_at__isnull=False),
+                name="parcel_reminder_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ from jianjian.communities.phones import mask_phone
 from jianjian.couriers.models import Carrier, Courier
 from jianjian.couriers.recognition import UNKNOWN, recognize
 from jianjian.notify import outbox
+from jianjian.notify.schedule import first_step_at, next_step_at
 from jianjian.parcels.errors import (
     CapacityExceeded,
     InvalidInput,
@@ -465,6 +466,7 @@ def _intake(
     parcel.slot = chosen
     parcel.pickup_code = next_pickup_code(point, chosen)
     parcel.intake_at = now
+    parcel.next_reminder_at = first_step_at(community, now)
     parcel.closed_at = None
     parcel.returned_to = None
     parcel.collected_by = ""
@@ -517,6 +519,8 @@ def _found_at(
         parcel.point, parcel.slot = point, chosen
         parcel.pickup_code = next_pickup_code(point, chosen)
     parcel.state = S.AT_POINT
+    if parcel.intake_at is not None:
+        parcel.next_reminder_at = next_step_at(point.community, parcel.intake_at, now)
     event = _record(parcel, EventKind.FOUND, actor, method, now)
     point.on_hand += 1
     point.save(update_fields=["on_hand", "code_seq"])
@@ -579,6 +583,7 @@ def hand_over(
         parcel.pickup_code = ""
         parcel.collected_by = holder
         parcel.closed_at = now
+        parcel.next_reminder_at = None
         event = _record(
             parcel,
             EventKind.HAND_OVER,
@@ -646,6 +651,7 @@ def return_to_courier(
     parcel.pickup_code = ""
     parcel.returned_to = courier
     parcel.closed_at = now
+    parcel.next_reminder_at = None
     event = _record(
         parcel,
         EventKind.RETURN,
@@ -716,6 +722,7 @@ def mark_missing(
     _require(parcel, EventKind.MISSING)
     now = clock.now()
     parcel.state = S.MISSING
+    parcel.next_reminder_at = None
     _record(parcel, EventKind.MISSING, actor, method, now, data={"note": note.strip()[:500]})
     assert parcel.point_id is not None
     _on_hand(parcel.point_id, -1)
