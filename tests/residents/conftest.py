@@ -27,3 +27,14 @@ def resident_client(world):
     client = Client()
     sign_in(client, world.residents[0].phone)
     return client
+
+
+def arrive(world, resident_index: int = 0, point=None):  # type: ignore[no-untyped-def]
+    """A parcel for one of the world's residents, taken in at the counter."""
+    from jianjian.parcels import services
+    from tests.factories import tracking
+
+    resident = world.residents[resident_index]
+    return services.intake(
+        point or world.counter, tracking(), actor=world.clerk, phone=resident.phone
+    ).parcel
