@@ -11,6 +11,7 @@ USAGE = """usage: jianjian COMMAND [options]
   worker        run only the notification worker
   demo          load the demo community (时代花园) and print its logins
   check         fold every parcel's custody events and compare with the stored state
+  report        print the report figures: --community SLUG --from YYYY-MM-DD --to YYYY-MM-DD
   migrate       create or upgrade the database
   createadmin   create an administrator
   manage CMD    any Django management command (e.g. `jianjian manage check` for Django's own)
