@@ -156,24 +156,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "residents/home.html", context)
 
 
-def _resident_qr(resident: Resident) -> dict[str, Any]:
+def _qr(kind: str, pk: int, token: str) -> dict[str, Any]:
+    # The token is also on the element (data-qr), for a desk scanner that reads the screen as
+    # text; it says no more than the QR itself.
     return {
-        "kind": "r",
-        "id": resident.pk,
-        "community": resident.community.name,
-        "svg": pickup.qr_svg(pickup.resident_token(resident)),
+        "kind": kind,
+        "id": pk,
+        "token": token,
+        "svg": pickup.qr_svg(token),
         "until": pickup.valid_until(),
     }
+
+
+def _resident_qr(resident: Resident) -> dict[str, Any]:
+    return _qr("r", resident.pk, pickup.resident_token(resident))
 
 
 def _proxy_qr(grant: Any) -> dict[str, Any]:
-    return {
-        "kind": "p",
-        "id": grant.pk,
-        "community": grant.resident.community.name,
-        "svg": pickup.qr_svg(pickup.make_proxy_token(grant)),
-        "until": pickup.valid_until(),
-    }
+    return _qr("p", grant.pk, pickup.make_proxy_token(grant))
 
 
 @signed_in
