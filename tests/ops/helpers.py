@@ -52,3 +52,86 @@ def scratch_pg_database() -> Iterator[str]:
     finally:
         with psycopg.connect(f"{admin}/postgres", autocommit=True) as con:
             con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`jianjian serve` (granian, one web worker, no worker/backup thread) in its own session."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> Server:
+        import time
+        import urllib.request
+
+        self.proc = subprocess.Popen(
+            [
+                *CLI,
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                "--no-worker",
+                "--no-backup",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited with {self.proc.returncode}")
+            try:
+                urllib.request.urlopen(f"{self.base}/healthz", timeout=2)
+                return self
+            except OSError:
+                time.sleep(0.1)  # the socket is not open yet; bounded by the deadline
+        raise AssertionError("server did not answer /healthz")
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def call(
+        self, method: str, path: str, body: dict | None = None, headers: dict | None = None
+    ) -> tuple[int, dict | str]:
+        import json
+        import urllib.error
+        import urllib.request
+
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=headers or {}
+        )
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, raw = response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read().decode()
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw

@@ -58,7 +58,12 @@ def test_custody_event_is_logged_with_the_request_id(world, settings, json_lines
     number = tracking()
     response = Client().post(
         "/ops/drill/intake",
-        {"community": world.community.slug, "point": "A", "tracking": number, "phone": "13800138000"},
+        {
+            "community": world.community.slug,
+            "point": "A",
+            "tracking": number,
+            "phone": "13800138000",
+        },
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
     )

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,6 +119,8 @@ def free_bytes() -> int:
 
 
 def check_disk() -> Check:
+    if os.statvfs(settings.DATA_DIR).f_flag & os.ST_RDONLY:
+        return Check("disk", False, "the data directory is on a read-only filesystem")
     free_mb = free_bytes() // (1024 * 1024)
     if free_mb < settings.READY_MIN_FREE_MB:
         return Check(

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from typing import Any
 
@@ -60,12 +61,15 @@ def daily_backups(stop: threading.Event, poll_seconds: float = BACKUP_POLL_SECON
         stop.wait(poll_seconds)
 
 
-def prepare_metrics_dir() -> None:
-    """Each granian worker process counts requests into this folder; a scrape sums them."""
-    path = settings.DATA_DIR / "metrics"
-    shutil.rmtree(path, ignore_errors=True)  # counts from a previous run would be double-counted
-    path.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+def prepare_metrics_dir() -> str:
+    """Each granian worker process counts requests into this folder; a scrape sums them.
+
+    A fresh temporary folder per run (outside the data directory, so counts of a previous run are
+    never added in, backups never carry them, and a read-only data disk does not stop the web).
+    """
+    path = tempfile.mkdtemp(prefix="jianjian-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
 
 
 class Command(BaseCommand):
@@ -91,7 +95,7 @@ class Command(BaseCommand):
         from granian.server import Server
 
         refuse_unapplied_migrations()
-        prepare_metrics_dir()
+        metrics_dir = prepare_metrics_dir()
         stop = threading.Event()
         if settings.BACKUP_DAILY and not options["no_backup"]:
             threading.Thread(target=daily_backups, args=(stop,), daemon=True).start()
@@ -110,6 +114,7 @@ class Command(BaseCommand):
             ).serve()
         finally:
             stop.set()
+            shutil.rmtree(metrics_dir, ignore_errors=True)
             if worker is not None:
                 worker.terminate()
                 try:
