@@ -13,6 +13,8 @@ USAGE = """usage: jianjian COMMAND [options]
   check         fold every parcel's custody events and compare with the stored state
   report        print the report figures: --community SLUG --from YYYY-MM-DD --to YYYY-MM-DD
   migrate       create or upgrade the database
+  backup        consistent, checksummed copy of the database (--to DIR); prunes old copies
+  restore FILE  verify a backup and restore it into an empty data directory / database
   createadmin   create an administrator
   manage CMD    any Django management command (e.g. `jianjian manage check` for Django's own)
 
