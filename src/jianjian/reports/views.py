@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +27,7 @@ class RangeForm(forms.Form):
     end = forms.DateField(label=gettext_lazy("to"))
 
     def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
@@ -113,14 +114,15 @@ def _round(value: float | None) -> float | None:
 
 
 @login_required
-def export(request: HttpRequest, slug: str, dataset: str, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, slug: str, dataset: str, fmt: str) -> HttpResponseBase:
     community = access.report_community_for(request.user, slug)
     if dataset not in exports.DATASETS or fmt not in ("csv", "xlsx"):
         raise Http404
     form, start, end = _range(request, community)
     if "start" in request.GET and not form.is_valid():
         return HttpResponse(
-            " ".join(form.non_field_errors()) or _("Choose valid dates."), status=400
+            " ".join(str(e) for e in form.non_field_errors()) or _("Choose valid dates."),
+            status=400,
         )
     rows = exports.rows(dataset, community, start, end)
     name = f"{community.slug}-{dataset}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"

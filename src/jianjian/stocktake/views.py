@@ -197,7 +197,7 @@ def log_done(request: HttpRequest, task_id: int) -> HttpResponse:
     form = LogForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(e) for e in errors))
         return redirect("stocktake:disinfection", point_id=task.point_id)
     disinfection.log_done(
         task,
