@@ -147,7 +147,7 @@ def test_xlsx_manifests_are_read(world):
 def test_a_formula_cell_is_stored_as_text_and_exported_escaped(world):
     evil = "=cmd|' /C calc'!A0"
     number = tracking()
-    report = do_import(world, csv_bytes(f"{number},13812345678,,\"{evil}\""))
+    report = do_import(world, csv_bytes(f'{number},13812345678,,"{evil}"'))
     assert report.imported == 1
     name = Parcel.objects.get(tracking_number=number).recipient_name
     assert name == evil  # the data is kept as sent …

@@ -111,7 +111,9 @@ def _refusal(parcel: ParcelInfo, point: PointInfo, remaining: int, free: dict[st
     if remaining <= 0:
         return NO_CAPACITY
     if point.is_locker and _fitting_size(free, parcel.size) is None:
-        big_enough = any(SIZE_ORDER[s] >= SIZE_ORDER.get(parcel.size, 1) for s in point.compartments)
+        big_enough = any(
+            SIZE_ORDER[s] >= SIZE_ORDER.get(parcel.size, 1) for s in point.compartments
+        )
         return NO_CAPACITY if big_enough else COMPARTMENT_SIZE
     return ""
 

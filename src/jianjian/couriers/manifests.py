@@ -145,9 +145,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ManifestError(
-        _("The file is not a CSV text file (UTF-8 or GB18030)."), code="not_text"
-    )
+    raise ManifestError(_("The file is not a CSV text file (UTF-8 or GB18030)."), code="not_text")
 
 
 def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
@@ -173,7 +171,9 @@ def read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ManifestError(_("The file is not an Excel (.xlsx) workbook."), code="not_xlsx") from None
+        raise ManifestError(
+            _("The file is not an Excel (.xlsx) workbook."), code="not_xlsx"
+        ) from None
     sheet = book.worksheets[0] if book.worksheets else None
     if sheet is None:
         raise ManifestError(_("The file is empty."), code="empty")

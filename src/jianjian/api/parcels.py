@@ -1,0 +1,198 @@
+"""/parcels: read, search, intake (one scan or a batch), hand-over, return."""
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from ninja.pagination import paginate
+
+from jianjian import access
+from jianjian.api.auth import principal, writer
+from jianjian.api.errors import ERRORS, Forbidden
+from jianjian.api.pagination import Mapped, Pages
+from jianjian.api.schemas import (
+    PARCEL_RELATED,
+    BatchIntakeIn,
+    BatchIntakeOut,
+    HandOverIn,
+    IntakeIn,
+    IntakeOut,
+    ParcelOut,
+    ReturnIn,
+    parcel_out,
+)
+from jianjian.couriers.models import Courier
+from jianjian.couriers.recognition import normalize_tracking
+from jianjian.parcels import services
+from jianjian.parcels.errors import ParcelError
+from jianjian.parcels.models import Method, Parcel, ParcelState
+
+router = Router(tags=["parcels"])
+
+
+class ParcelFilter(Schema):
+    q: str = ""  # a tracking number, exactly (the common search) or its last digits
+    state: ParcelState | None = None
+    community: str = ""
+
+
+def _actor(request: HttpRequest) -> services.Actor:
+    who = principal(request)
+    if who.user is not None:
+        return services.Actor.of(who.user)
+    return services.Actor.system(f"api:{who.token.name if who.token else 'anonymous'}")
+
+
+def _search(parcels: QuerySet[Parcel], q: str) -> QuerySet[Parcel]:
+    q = q.strip()
+    if not q:
+        return parcels
+    try:
+        number = normalize_tracking(q)
+    except Exception:
+        return parcels.none()
+    if len(number) >= 8:
+        return parcels.filter(tracking_number=number)
+    return parcels.filter(tracking_number__endswith=number)
+
+
+@router.get("/parcels", response={200: list[ParcelOut], **ERRORS})
+@paginate(Pages)
+def list_parcels(request: HttpRequest, filters: Query[ParcelFilter]):  # type: ignore[no-untyped-def]
+    who = principal(request)
+    parcels = access.api_parcels(who).select_related(*PARCEL_RELATED)
+    if filters.state:
+        parcels = parcels.filter(state=filters.state)
+    if filters.community:
+        parcels = parcels.filter(community__slug=filters.community)
+    rows = _search(parcels, filters.q).order_by("-pk")
+    return Mapped(rows, lambda p: parcel_out(p, who))
+
+
+@router.get("/parcels/{int:parcel_id}", response={200: ParcelOut, **ERRORS})
+def get_parcel(request: HttpRequest, parcel_id: int):  # type: ignore[no-untyped-def]
+    who = principal(request)
+    return parcel_out(access.api_parcel(who, parcel_id), who)
+
+
+def _courier(who: access.Principal, courier_id: int | None) -> Courier | None:
+    if courier_id is None:
+        return None
+    return get_object_or_404(access.api_couriers(who), pk=courier_id)
+
+
+@router.post("/parcels/intake", response={200: IntakeOut, **ERRORS})
+def intake(request: HttpRequest, body: IntakeIn):  # type: ignore[no-untyped-def]
+    """Take one scanned parcel in at a point (clerks and admins)."""
+    who = writer(request)
+    point = _working_point(who, body.point_id)
+    result = services.intake(
+        point,
+        body.tracking_number,
+        actor=_actor(request),
+        method=Method.API,
+        phone=body.phone,
+        phone_last4=body.phone_last4,
+        flat=body.flat,
+        name=body.name,
+        size=body.size,
+        override_reason=body.override_reason,
+        courier=_courier(who, body.courier_id),
+    )
+    parcel = Parcel.objects.select_related(*PARCEL_RELATED).get(pk=result.parcel.pk)
+    return {
+        "parcel": parcel_out(parcel, who),
+        "created": result.created,
+        "duplicate": result.duplicate,
+        "found": result.found,
+        "warnings": result.warnings,
+        "remaining_capacity": result.remaining_capacity,
+    }
+
+
+@router.post("/parcels/intake/batch", response={200: BatchIntakeOut, **ERRORS})
+def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-untyped-def]
+    """Take a station's scan stream in: each scan is its own transaction and gets its own
+    answer, so one bad scan does not undo the others."""
+    who = writer(request)
+    point = _working_point(who, body.point_id)
+    courier = _courier(who, body.courier_id)
+    actor = _actor(request)
+    results, remaining = [], services.remaining_capacity(point)
+    for scan in body.scans:
+        try:
+            r = services.intake(
+                point,
+                scan.tracking_number,
+                actor=actor,
+                method=Method.API,
+                phone=scan.phone,
+                phone_last4=scan.phone_last4,
+                flat=scan.flat,
+                override_reason=scan.override_reason,
+                courier=courier,
+            )
+        except ParcelError as exc:
+            results.append(
+                {
+                    "tracking_number": scan.tracking_number,
+                    "ok": False,
+                    "code": exc.code,
+                    "message": exc.message,
+                }
+            )
+            continue
+        remaining = r.remaining_capacity
+        results.append(
+            {
+                "tracking_number": r.parcel.tracking_number,
+                "ok": True,
+                "parcel_id": r.parcel.pk,
+                "pickup_code": r.parcel.pickup_code,
+                "created": r.created,
+                "duplicate": r.duplicate,
+                "warnings": r.warnings,
+            }
+        )
+    ok = sum(1 for r in results if r["ok"])
+    return {
+        "taken_in": ok,
+        "failed": len(results) - ok,
+        "remaining_capacity": remaining,
+        "results": results,
+    }
+
+
+@router.post("/parcels/{int:parcel_id}/hand-over", response={200: ParcelOut, **ERRORS})
+def hand_over(request: HttpRequest, parcel_id: int, body: HandOverIn):  # type: ignore[no-untyped-def]
+    """Hand a parcel to its resident at the point (clerks and admins of that point)."""
+    who = writer(request)
+    parcel = access.api_parcel(who, parcel_id)
+    if parcel.point_id is None:
+        raise Http404
+    point = _working_point(who, parcel.point_id)
+    services.hand_over(point, [parcel], actor=_actor(request), method=body.method)
+    return parcel_out(Parcel.objects.select_related(*PARCEL_RELATED).get(pk=parcel.pk), who)
+
+
+@router.post("/parcels/{int:parcel_id}/return", response={200: ParcelOut, **ERRORS})
+def return_parcel(request: HttpRequest, parcel_id: int, body: ReturnIn):  # type: ignore[no-untyped-def]
+    """Give a parcel back to a courier (clerks and admins of its point)."""
+    who = writer(request)
+    parcel = access.api_parcel(who, parcel_id)
+    if parcel.point_id is None:
+        raise Http404
+    _working_point(who, parcel.point_id)
+    courier = get_object_or_404(
+        Courier.objects.filter(communities=parcel.community, active=True), pk=body.courier_id
+    )
+    services.return_to_courier(
+        parcel, courier=courier, actor=_actor(request), method=Method.API, reason=body.reason
+    )
+    return parcel_out(Parcel.objects.select_related(*PARCEL_RELATED).get(pk=parcel.pk), who)
+
+
+def _working_point(who: access.Principal, point_id: int):  # type: ignore[no-untyped-def]
+    if who.role not in ("session", "clerk", "admin"):
+        raise Forbidden()
+    return access.api_work_point(who, point_id)

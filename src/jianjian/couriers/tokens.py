@@ -1,0 +1,49 @@
+"""API tokens: ``jj_<prefix>_<secret>``; only the SHA-256 of the whole token is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from jianjian.communities.models import Community
+from jianjian.couriers.models import ApiToken, Carrier
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(
+    name: str,
+    *,
+    role: str,
+    user=None,  # type: ignore[no-untyped-def]
+    carrier: Carrier | None = None,
+    communities: Iterable[Community] = (),
+    can_write: bool = True,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is shown once and never stored."""
+    prefix = secrets.token_hex(4)
+    raw = f"jj_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        name=name[:100],
+        prefix=prefix,
+        key_hash=hash_token(raw),
+        role=role,
+        user=user,
+        carrier=carrier,
+        can_write=can_write,
+    )
+    token.communities.set(list(communities))
+    return token, raw
+
+
+def find_token(raw: str) -> ApiToken | None:
+    if not raw.startswith("jj_") or len(raw) > 200:
+        return None
+    return (
+        ApiToken.objects.filter(key_hash=hash_token(raw), active=True)
+        .select_related("user", "carrier")
+        .first()
+    )
