@@ -16,13 +16,14 @@ USAGE = """usage: jianjian COMMAND [options]
   backup        consistent, checksummed copy of the database (--to DIR); prunes old copies
   restore FILE  verify a backup and restore it into an empty data directory / database
   createadmin   create an administrator
+  import-manifest FILE --community SLUG   announce a CSV/XLSX manifest and allocate it
   manage CMD    any Django management command (e.g. `jianjian manage check` for Django's own)
 
 Configuration comes from JIANJIAN_* environment variables; see the README.
 """
 
 # Product verbs whose Django command has another name. `check` is ours; Django's is `manage check`.
-ALIASES = {"check": "custody_check"}
+ALIASES = {"check": "custody_check", "import-manifest": "import_manifest"}
 
 
 def main(argv: list[str] | None = None) -> None:
