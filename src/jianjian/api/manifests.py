@@ -24,7 +24,7 @@ def _visible(who: access.Principal) -> QuerySet[Manifest]:
         "community"
     )
     if who.role == "integration" and who.token is not None:
-        return qs.filter(carrier_id=who.token.carrier_id)
+        return qs.filter(carrier=who.token.carrier)
     courier = access.api_courier(who)
     if courier is not None:
         return qs.filter(carrier_id=courier.carrier_id)

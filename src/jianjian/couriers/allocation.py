@@ -270,9 +270,9 @@ def _store(community: Community, result: Plan, now: dt.datetime) -> None:
     for parcel_id in result.overflow:
         if current.get(parcel_id) is not None:
             by_point.setdefault(None, []).append(parcel_id)
-    for point_id, ids in by_point.items():
+    for target, ids in by_point.items():
         for chunk in _chunks(ids):
-            Parcel.objects.filter(pk__in=chunk).update(planned_point_id=point_id)
+            Parcel.objects.filter(pk__in=chunk).update(planned_point_id=target)
     Overflow.objects.filter(community=community).delete()
     Overflow.objects.bulk_create(
         (
