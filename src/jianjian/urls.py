@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("jianjian.api.urls")),
+    path("", include("jianjian.couriers.urls")),
     path("", include("jianjian.residents.urls")),
     path("", include("jianjian.web.urls")),
     path("", include("jianjian.ops.urls")),
