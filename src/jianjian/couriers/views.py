@@ -1,0 +1,157 @@
+"""The courier's pages (phone first): today's drop plan, receipts, returns, manifest upload.
+
+Thin: permission lookups come from :mod:`jianjian.access`, reads from :mod:`.plans`, the import
+from :mod:`.manifests`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from jianjian import access
+from jianjian.communities.models import Community
+from jianjian.couriers import manifests, plans
+from jianjian.couriers.allocation import (
+    COMPARTMENT_SIZE,
+    LOCKER_CONSENT,
+    NO_CAPACITY,
+    NO_POINTS,
+    POINT_CLOSED,
+)
+from jianjian.couriers.models import Courier
+from jianjian.exports import csv_text
+from jianjian.parcels import services
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+REASONS = {
+    NO_CAPACITY: gettext_lazy("every point is full today"),
+    LOCKER_CONSENT: gettext_lazy("the resident does not accept lockers"),
+    COMPARTMENT_SIZE: gettext_lazy("too big for the lockers"),
+    POINT_CLOSED: gettext_lazy("the point is closed"),
+    NO_POINTS: gettext_lazy("the community has no points"),
+    "not_planned": gettext_lazy("not planned yet"),
+}
+
+
+def _courier(request: HttpRequest) -> Courier:
+    courier = access.courier_of(request.user)
+    if courier is None:
+        raise Http404
+    return courier
+
+
+def _reasons(codes: list[str]) -> str:
+    return "; ".join(str(REASONS.get(c, c)) for c in codes)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    courier = _courier(request)
+    communities = list(courier.communities.order_by("name"))
+    parcels = access.api_parcels(access.Principal(user=request.user, role="courier"))
+    sections = []
+    for community in communities:
+        plan = plans.drop_plan(community, parcels)
+        sections.append(
+            {
+                "community": community,
+                "plan": plan,
+                "overflow": [(p, _reasons(codes)) for p, codes in plan.overflow[:200]],
+                "returns": list(
+                    plans.returns_waiting(parcels, [community])
+                    .select_related("point")
+                    .order_by("point__code", "intake_at")[:200]
+                ),
+            }
+        )
+    context: dict[str, Any] = {
+        "courier": courier,
+        "sections": sections,
+        "receipts": plans.receipts(courier, communities),
+    }
+    return render(request, "couriers/home.html", context)
+
+
+class ManifestForm(forms.Form):
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.none(), label=gettext_lazy("Community"), empty_label=None
+    )
+    file = forms.FileField(label=gettext_lazy("Manifest (CSV or Excel .xlsx)"))
+    import_good_rows = forms.BooleanField(
+        required=False, label=gettext_lazy("If some rows are wrong, import the good rows anyway")
+    )
+
+    def __init__(self, courier: Courier, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = courier.communities.order_by("name")  # type: ignore[attr-defined]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        return upload
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    courier = _courier(request)
+    form = ManifestForm(courier, request.POST or None, request.FILES or None)
+    report = None
+    file_error = ""
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = manifests.read_file(upload.name, upload.read())
+        except manifests.ManifestError as exc:
+            file_error = exc.message
+        else:
+            report = manifests.import_rows(
+                form.cleaned_data["community"],
+                rows,
+                actor=services.Actor.of(request.user),  # type: ignore[arg-type]
+                source="xlsx" if upload.name.lower().endswith(".xlsx") else "csv",
+                courier=courier,
+                filename=upload.name,
+                import_good_rows=form.cleaned_data["import_good_rows"],
+            )
+    status = 422 if file_error or (report is not None and not report.accepted) else 200
+    context = {"form": form, "report": report, "file_error": file_error, "courier": courier}
+    return render(request, "couriers/upload.html", context, status=status)
+
+
+@login_required
+def plan_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """Today's drop plan as a spreadsheet; every cell escaped against formula injection."""
+    courier = _courier(request)
+    community = courier.communities.filter(slug=slug).first()
+    if community is None:
+        raise Http404
+    parcels = access.api_parcels(access.Principal(user=request.user, role="courier"))
+    plan = plans.drop_plan(community, parcels)
+    rows: list[list[Any]] = [[_("point"), _("tracking number"), _("recipient"), _("flat")]]
+    for stop in plan.stops:
+        for p in stop.parcels:
+            flat = p.recipient_flat.code if p.recipient_flat else ""
+            rows.append([stop.point.code, p.tracking_number, p.recipient_name, flat])
+    for p, codes in plan.overflow:
+        rows.append(
+            [
+                _("overflow: %(why)s") % {"why": _reasons(codes)},
+                p.tracking_number,
+                p.recipient_name,
+                "",
+            ]
+        )
+    response = HttpResponse(csv_text(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="plan-{community.slug}-{plan.date}.csv"'
+    )
+    return response
