@@ -123,3 +123,19 @@ def test_bad_hours_are_refused(world):
         )
     with pytest.raises(ValidationError):
         disinfection.setup_task(world.counter, "y", interval_hours=0)
+
+
+def test_the_sweep_command_queues_the_alert_once(world):
+    import io
+
+    from django.core.management import call_command
+
+    admin = get_user_model().objects.create_user("admin7b", email="a7@example.org")
+    Membership.objects.create(user=admin, community=world.community, role=StaffRole.ADMIN)
+    screen_task(world)
+    with time_machine.travel(local(1, 9), tick=False):
+        out = io.StringIO()
+        call_command("disinfection_alerts", stdout=out)
+        call_command("disinfection_alerts", stdout=io.StringIO())
+    assert out.getvalue().startswith("1 ")
+    assert Notification.objects.filter(cause="disinfection_overdue").count() == 1
