@@ -28,7 +28,7 @@ def _race(calls, rounds: int = 1):  # type: ignore[no-untyped-def]
         try:
             barrier.wait()
             outcome: object = fn()
-        except ParcelError as exc:
+        except Exception as exc:  # recorded, and checked by each test
             outcome = exc
         finally:
             connection.close()
@@ -41,6 +41,8 @@ def _race(calls, rounds: int = 1):  # type: ignore[no-untyped-def]
     for t in threads:
         t.join(timeout=60)
     assert all(not t.is_alive() for t in threads)
+    unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, ParcelError)]
+    assert unexpected == [], "a database error (deadlock, lock timeout) reached the caller"
     return results
 
 
@@ -114,4 +116,40 @@ def test_double_click_on_hand_over_hands_over_once():
     assert sum(1 for r in results if not isinstance(r, Exception)) == 1
     assert [r.code for r in results if isinstance(r, ParcelError)] == ["not_at_point"]
     assert CustodyEvent.objects.filter(parcel=parcel).count() == 2
+    assert check(world.community.pk).ok
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(3))
+def test_return_racing_a_rescan_neither_deadlocks_nor_writes_twice(attempt):
+    """Intake locks point → parcel; so must return, or the two wait on each other forever."""
+    world = make_world()
+    number = tracking()
+    parcel = services.intake(world.counter, number, actor=world.clerk, phone="13812345678").parcel
+    _race(
+        [
+            lambda: services.return_to_courier(parcel, courier=world.sf_courier, actor=world.clerk),
+            lambda: services.intake(world.counter, number, actor=world.clerk),
+            lambda: services.mark_missing(parcel, actor=world.clerk),
+        ]
+    )
+    parcel.refresh_from_db()
+    assert parcel.state in {"returned", "missing", "at_point"}
+    assert check(world.community.pk).ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_opposite_moves_between_two_points_do_not_deadlock():
+    world = make_world()
+    a = services.intake(world.counter, tracking(), actor=world.clerk, phone="13812345678").parcel
+    b = services.intake(world.counter2, tracking(), actor=world.clerk, phone="13812345678").parcel
+    _race(
+        [
+            lambda: services.move(a, to_point=world.counter2, actor=world.clerk),
+            lambda: services.move(b, to_point=world.counter, actor=world.clerk),
+        ]
+    )
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.point_id, b.point_id) == (world.counter2.pk, world.counter.pk)
     assert check(world.community.pk).ok

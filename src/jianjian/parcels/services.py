@@ -89,7 +89,30 @@ def _lock_point(point: CollectionPoint) -> CollectionPoint:
 
 
 def _lock_parcel(parcel: Parcel) -> Parcel:
-    return Parcel.objects.select_for_update().select_related("community").get(pk=parcel.pk)
+    return (
+        Parcel.objects.select_for_update(of=("self",)).select_related("community").get(pk=parcel.pk)
+    )
+
+
+def _lock_points_then_parcel(parcel: Parcel, *also: CollectionPoint) -> Parcel:
+    """Lock the parcel's point (and ``also``), in id order, and only then the parcel.
+
+    Intake and hand-over lock point → parcel; every service takes its locks in that same order so
+    two of them can never wait on each other (a deadlock on PostgreSQL). The parcel's point is
+    read first without a lock, so it is checked again once the parcel itself is locked.
+    """
+    point_id = Parcel.objects.filter(pk=parcel.pk).values_list("point_id", flat=True).first()
+    ids = {p.pk for p in also} | ({point_id} if point_id is not None else set())
+    list(
+        CollectionPoint.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    locked = _lock_parcel(parcel)
+    if locked.point_id != point_id:
+        raise ParcelError(_("The parcel changed meanwhile; try again."), code="conflict")
+    return locked
 
 
 def _state_label(state: str | None) -> str:
@@ -401,7 +424,7 @@ def _intake(
     community = point.community
     now = clock.now()
     parcel = (
-        Parcel.objects.select_for_update()
+        Parcel.objects.select_for_update(of=("self",))
         .filter(community=community, tracking_number=number)
         .first()
     )
@@ -550,7 +573,7 @@ def hand_over(
     point = _lock_point(point)
     now = clock.now()
     locked = list(
-        Parcel.objects.select_for_update()
+        Parcel.objects.select_for_update(of=("self",))
         .select_related("recipient", "community")
         .filter(pk__in=[p.pk for p in parcels])
         .order_by("pk")
@@ -634,7 +657,7 @@ def return_to_courier(
     reason: str = "",
 ) -> Parcel:
     """A courier collects a dead or refused parcel from its point."""
-    parcel = _lock_parcel(parcel)
+    parcel = _lock_points_then_parcel(parcel)
     _require(parcel, EventKind.RETURN)
     if parcel.carrier.code != UNKNOWN and parcel.carrier_id != courier.carrier_id:
         raise InvalidInput(
@@ -643,7 +666,6 @@ def return_to_courier(
             code="wrong_carrier",
         )
     assert parcel.point_id is not None
-    _lock_point(parcel.point)  # type: ignore[arg-type]
     now = clock.now()
     point_id = parcel.point_id
     parcel.state = S.RETURNED
@@ -679,20 +701,13 @@ def move(
     reason: str = "",
 ) -> Parcel:
     """Move a parcel to another slot or point. Its pickup code changes, and the resident is told."""
-    parcel = _lock_parcel(parcel)
+    parcel = _lock_points_then_parcel(parcel, to_point)
     _require(parcel, EventKind.MOVE)
     if to_point.community_id != parcel.community_id:
         raise NotFound(_("No such point in this community."))
     from_id = parcel.point_id
     assert from_id is not None
-    # Lock both points in id order, so two opposite moves cannot deadlock.
-    locked = {
-        p.pk: p
-        for p in CollectionPoint.objects.select_for_update()
-        .filter(pk__in={from_id, to_point.pk})
-        .order_by("pk")
-    }
-    target = locked[to_point.pk]
+    target = CollectionPoint.objects.get(pk=to_point.pk)  # locked above
     if not target.active:
         raise InvalidInput(
             _("%(point)s is closed.") % {"point": target.name}, code="point_inactive"
@@ -718,7 +733,7 @@ def mark_missing(
     parcel: Parcel, *, actor: Actor, note: str = "", method: str = Method.TYPED
 ) -> Parcel:
     """The parcel is not where the record says. It keeps its point, slot and code as last seen."""
-    parcel = _lock_parcel(parcel)
+    parcel = _lock_points_then_parcel(parcel)
     _require(parcel, EventKind.MISSING)
     now = clock.now()
     parcel.state = S.MISSING
@@ -739,11 +754,11 @@ def mark_found(
     method: str = Method.TYPED,
 ) -> Parcel:
     """A missing parcel is back on hand at ``point``."""
-    parcel = _lock_parcel(parcel)
+    parcel = _lock_points_then_parcel(parcel, point)
     _require(parcel, EventKind.FOUND)
     if point.community_id != parcel.community_id:
         raise NotFound(_("No such point in this community."))
-    point = _lock_point(point)
+    point = _lock_point(point)  # already locked: this re-reads it and checks it is open
     return _found_at(parcel, point, actor, method, clock.now(), slot).parcel
 
 
