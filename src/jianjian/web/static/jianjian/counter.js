@@ -4,12 +4,22 @@
   function scanField() { return document.querySelector("[data-scan]"); }
 
   // After each htmx answer: focus what the answer asks for (autofocus), else the scan field.
-  function refocus() {
+  function refocus(event) {
+    // Only a new answer moves the focus; a suggestion list filling in must not.
+    var target0 = event && event.detail && event.detail.target;
+    if (target0 && target0.id !== "result" && target0.id !== "returns-panel") return;
     var wanted = document.querySelector("#result [autofocus], #returns-panel [autofocus]");
     var target = wanted || scanField();
     if (target && document.activeElement !== target) target.focus();
   }
   document.addEventListener("htmx:afterSettle", refocus);
+
+  // Once a scan is on its way (its value already sent), empty the field for the next one.
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var form = event.detail.elt;
+    var field = form && form.querySelector ? form.querySelector("[data-scan]") : null;
+    if (field) field.value = "";
+  });
 
   document.addEventListener("keydown", function (event) {
     // Esc leaves a follow-up form and goes back to scanning.
