@@ -18,7 +18,7 @@ from tests.residents.conftest import arrive
 
 def _code(phone: str) -> str:
     body = Notification.objects.filter(cause="signin_code", address=phone).latest("pk").body
-    found = re.search(r"\b(\d{6})\b", body)
+    found = re.search(r"(?<!\d)(\d{6})(?!\d)", body)
     assert found, body
     return found.group(1)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -10,7 +12,9 @@ from jianjian.residents import otp
 def last_code(phone: str) -> str:
     """The code in the newest sign-in message to ``phone`` (what the resident reads on the SMS)."""
     body = Notification.objects.filter(cause="signin_code", address=phone).latest("pk").body
-    return next(word for word in body.replace(",", " ").split() if word.isdigit() and len(word) == 6)
+    found = re.search(r"(?<!\d)\d{6}(?!\d)", body)
+    assert found, body
+    return found.group(0)
 
 
 def sign_in(client: Client, phone: str, ip: str = "10.0.0.1") -> None:

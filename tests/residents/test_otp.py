@@ -47,9 +47,11 @@ def test_code_expires_after_ten_minutes(world):
     with time_machine.travel(start, tick=False):
         otp.request_code(PHONE, None)
     code = last_code(PHONE)
-    with time_machine.travel(start + dt.timedelta(minutes=10, seconds=1), tick=False):
-        with pytest.raises(otp.SignInError) as exc:
-            otp.verify_code(PHONE, code, None)
+    with (
+        time_machine.travel(start + dt.timedelta(minutes=10, seconds=1), tick=False),
+        pytest.raises(otp.SignInError) as exc,
+    ):
+        otp.verify_code(PHONE, code, None)
     assert exc.value.code == "expired"
     assert not PhoneAccount.objects.exists()
 
@@ -97,9 +99,11 @@ def test_throttled_per_phone_once_a_minute_and_five_an_hour(world):
     for minute in range(2, 10, 2):
         with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
             otp.request_code(PHONE, None)
-    with time_machine.travel(start + dt.timedelta(minutes=20), tick=False):
-        with pytest.raises(otp.SignInError) as exc:
-            otp.request_code(PHONE, None)
+    with (
+        time_machine.travel(start + dt.timedelta(minutes=20), tick=False),
+        pytest.raises(otp.SignInError) as exc,
+    ):
+        otp.request_code(PHONE, None)
         assert exc.value.code == "throttled"
     assert Notification.objects.filter(cause="signin_code").count() == 5
     with time_machine.travel(start + dt.timedelta(minutes=61), tick=False):

@@ -50,12 +50,14 @@ class ProxyForm(forms.Form):
 
     def __init__(self, *args, parcels=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["parcel"].choices = [("", _("all my parcels, for some days"))] + [
+        parcel_field = self.fields["parcel"]
+        assert isinstance(parcel_field, forms.ChoiceField)
+        parcel_field.choices = [("", _("all my parcels, for some days"))] + [
             (p.pk, _("parcel …%(tail)s") % {"tail": p.tracking_number[-4:]}) for p in parcels
         ]
 
     def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("parcel") is None and not data.get("days"):
             self.add_error("days", _("For all parcels, say for how many days."))
         return data
@@ -83,12 +85,14 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args, points=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["preferred_point"].choices = [("", _("no preference"))] + [
+        point_field = self.fields["preferred_point"]
+        assert isinstance(point_field, forms.ChoiceField)
+        point_field.choices = [("", _("no preference"))] + [
             (p.pk, f"{p.name} ({p.opening_hours})") for p in points
         ]
 
     def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("quiet_start"), data.get("quiet_end")
         if (start is None) != (end is None):
             self.add_error("quiet_end", _("Give both times, or neither."))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jianjian.communities.models import Community, Resident
 
@@ -61,9 +62,9 @@ class CaseKind(models.TextChoices):
 
 
 class CaseState(models.TextChoices):
-    OPEN = "open", _("open")
-    ANSWERED = "answered", _("answered")
-    CLOSED = "closed", _("closed")
+    OPEN = "open", pgettext_lazy("case state", "open")
+    ANSWERED = "answered", pgettext_lazy("case state", "answered")
+    CLOSED = "closed", pgettext_lazy("case state", "closed")
 
 
 class Case(models.Model):

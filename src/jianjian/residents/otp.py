@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 
 from jianjian import clock
 from jianjian.communities.models import PickupProxy, Resident
-from jianjian.communities.phones import normalize_phone
+from jianjian.communities.phones import mask_phone, normalize_phone
 from jianjian.notify import outbox
 from jianjian.residents.models import PhoneAccount, SignInCode
 
@@ -170,15 +170,11 @@ def _verify(phone: str, code: str) -> _Outcome:
         row.save(update_fields=["attempts", "used_at"])
         if left <= 0:
             return _Outcome(
-                error=SignInError(
-                    _("Too many wrong codes. Ask for a new code."), "locked"
-                )
+                error=SignInError(_("Too many wrong codes. Ask for a new code."), "locked")
             )
         return _Outcome(
             error=SignInError(
-                ngettext(
-                    "Wrong code. %(n)d try left.", "Wrong code. %(n)d tries left.", left
-                )
+                ngettext("Wrong code. %(n)d try left.", "Wrong code. %(n)d tries left.", left)
                 % {"n": left},
                 "wrong",
             )
@@ -195,7 +191,10 @@ def _account(phone: str, now: dt.datetime) -> PhoneAccount:
     account = PhoneAccount.objects.filter(phone=phone).select_related("user").first()
     if account is None:
         # No password at all (unusable): this user can only ever sign in with a code.
-        user = get_user_model().objects.create_user(username=f"phone{phone}", password=None)
+        # The user name shows in page headers: masked, plus a keyed tag to keep it unique.
+        tag = salted_hmac("jianjian.phone-user", phone).hexdigest()[:6]
+        username = f"{mask_phone(phone)}-{tag}"
+        user = get_user_model().objects.create_user(username=username, password=None)
         account = PhoneAccount.objects.create(user=user, phone=phone)
     account.last_sign_in_at = now
     account.save(update_fields=["last_sign_in_at"])

@@ -241,9 +241,7 @@ def proxy_list(request: HttpRequest) -> HttpResponse:
             return redirect("residents:proxies")
     grants = [
         {"grant": g, "masked": mask_phone(g.phone), "active": g.is_active(clock.now())}
-        for g in access.granted_proxies(user)
-        .select_related("parcel")
-        .order_by("-created_at")
+        for g in access.granted_proxies(user).select_related("parcel").order_by("-created_at")
     ]
     context = {"form": form, "grants": grants, "has_resident": bool(residents)}
     return render(request, "residents/proxies.html", context)
@@ -327,6 +325,4 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @signed_in
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = access.resident_case_for(request.user, pk)
-    return render(
-        request, "residents/case.html", {"case": case, "notes": case.notes.all()}
-    )
+    return render(request, "residents/case.html", {"case": case, "notes": case.notes.all()})
