@@ -42,7 +42,8 @@ def sweep_parcels(now: dt.datetime, limit: int = BATCH) -> int:
     )
     handled = 0
     for pk, at in due:
-        handled += _parcel_step(pk, at, now)
+        if at is not None:  # the filter guarantees it; mypy cannot know
+            handled += _parcel_step(pk, at, now)
     return handled
 
 

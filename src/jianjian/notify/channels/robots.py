@@ -44,7 +44,7 @@ RATE_LIMITS: dict[str, tuple[tuple[int, int], ...]] = {
 }
 
 # Largest text we send in one message, in UTF-8 bytes.
-SIZE_LIMITS = {
+SIZE_LIMITS: dict[str, int] = {
     RobotKind.WECOM: 2048,
     RobotKind.DINGTALK: 4000,
     # 20 KB for the whole JSON body; leave room for the envelope and JSON escaping.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,10 @@ from django.db import close_old_connections
 
 from jianjian.notify.worker import drain, tick
 from jianjian.ops.heartbeat import beat
+
+
+def _sweep_and_drain() -> int:
+    return sum(tick())
 
 
 class Command(BaseCommand):
@@ -27,7 +32,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        step = drain if options["no_sweeps"] else (lambda: sum(tick()))
+        step: Callable[[], int] = drain if options["no_sweeps"] else _sweep_and_drain
         if options["once"]:
             self.stdout.write(f"done: {step()}")
             return
