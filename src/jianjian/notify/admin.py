@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from jianjian.notify.models import Notification
+from jianjian.notify.models import GroupRobot, Notification, ResidentPreference
 
 
 @admin.register(Notification)
@@ -23,3 +23,17 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(GroupRobot)
+class GroupRobotAdmin(admin.ModelAdmin):
+    list_display = ["name", "community", "kind", "purpose", "active", "next_digest_at"]
+    list_filter = ["community", "kind", "purpose", "active"]
+    readonly_fields = ["next_digest_at"]
+
+
+@admin.register(ResidentPreference)
+class ResidentPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["resident", "channels", "email", "language"]
+    search_fields = ["resident__name", "resident__phone", "email"]
+    raw_id_fields = ["resident"]
