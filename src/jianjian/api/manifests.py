@@ -87,6 +87,6 @@ def list_manifests(request: HttpRequest):  # type: ignore[no-untyped-def]
     return Mapped(_visible(principal(request)).order_by("-pk"), manifest_out)
 
 
-@router.get("/manifests/{int:manifest_id}", response={200: ManifestOut, **ERRORS})
+@router.get("/manifests/{manifest_id}", response={200: ManifestOut, **ERRORS})
 def get_manifest(request: HttpRequest, manifest_id: int):  # type: ignore[no-untyped-def]
     return manifest_out(get_object_or_404(_visible(principal(request)), pk=manifest_id))

@@ -69,12 +69,6 @@ def list_parcels(request: HttpRequest, filters: Query[ParcelFilter]):  # type: i
     return Mapped(rows, lambda p: parcel_out(p, who))
 
 
-@router.get("/parcels/{int:parcel_id}", response={200: ParcelOut, **ERRORS})
-def get_parcel(request: HttpRequest, parcel_id: int):  # type: ignore[no-untyped-def]
-    who = principal(request)
-    return parcel_out(access.api_parcel(who, parcel_id), who)
-
-
 def _courier(who: access.Principal, courier_id: int | None) -> Courier | None:
     if courier_id is None:
         return None
@@ -163,7 +157,14 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
     }
 
 
-@router.post("/parcels/{int:parcel_id}/hand-over", response={200: ParcelOut, **ERRORS})
+# After /parcels/intake…: a path parameter would otherwise match those words.
+@router.get("/parcels/{parcel_id}", response={200: ParcelOut, **ERRORS})
+def get_parcel(request: HttpRequest, parcel_id: int):  # type: ignore[no-untyped-def]
+    who = principal(request)
+    return parcel_out(access.api_parcel(who, parcel_id), who)
+
+
+@router.post("/parcels/{parcel_id}/hand-over", response={200: ParcelOut, **ERRORS})
 def hand_over(request: HttpRequest, parcel_id: int, body: HandOverIn):  # type: ignore[no-untyped-def]
     """Hand a parcel to its resident at the point (clerks and admins of that point)."""
     who = writer(request)
@@ -175,7 +176,7 @@ def hand_over(request: HttpRequest, parcel_id: int, body: HandOverIn):  # type: 
     return parcel_out(Parcel.objects.select_related(*PARCEL_RELATED).get(pk=parcel.pk), who)
 
 
-@router.post("/parcels/{int:parcel_id}/return", response={200: ParcelOut, **ERRORS})
+@router.post("/parcels/{parcel_id}/return", response={200: ParcelOut, **ERRORS})
 def return_parcel(request: HttpRequest, parcel_id: int, body: ReturnIn):  # type: ignore[no-untyped-def]
     """Give a parcel back to a courier (clerks and admins of its point)."""
     who = writer(request)
