@@ -49,3 +49,19 @@ def test_unknown_community_and_missing_file(world, tmp_path):
         call_command("import_manifest", str(tmp_path / "x.csv"), community="nope")
     with pytest.raises(CommandError):
         call_command("import_manifest", str(tmp_path / "x.csv"), community=world.community.slug)
+
+
+def test_create_api_token_prints_a_working_secret_once(world, capsys):
+    from django.contrib.auth import get_user_model
+
+    from jianjian.couriers.models import ApiToken
+    from jianjian.couriers.tokens import find_token
+
+    get_user_model().objects.create_user("tok-user")
+    call_command("create_api_token", "scanner", role="clerk", user="tok-user")
+    raw = capsys.readouterr().out.strip()
+    token = find_token(raw)
+    assert token is not None and token.role == "clerk"
+    assert raw not in {t.key_hash for t in ApiToken.objects.all()}
+    with pytest.raises(CommandError, match="carrier"):
+        call_command("create_api_token", "feed", role="integration")
