@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "jianjian.ops",
     "jianjian.stocktake",
     "jianjian.reports",
+    "jianjian.api",
     "jianjian.residents",
     "axes",
     "csp",
