@@ -19,7 +19,9 @@ def configure(database: str, name: str) -> Path:
     if database == "postgres":
         db = f"jj_bench_{name}"
         for sql in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}"):
-            subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True)
+            subprocess.run(
+                ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True
+            )
         os.environ["JIANJIAN_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{db}"
     else:
         os.environ.pop("JIANJIAN_DATABASE_URL", None)
