@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.contrib.sessions.backends.base import SessionBase
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -50,6 +51,13 @@ def first_error(form: Form) -> str:
     for errors in form.errors.values():
         return str(errors[0])
     return _("Please check what you typed.")
+
+
+def actor(request: HttpRequest) -> services.Actor:
+    """The signed-in clerk as the services' actor (every counter view requires a sign-in)."""
+    user = request.user
+    assert isinstance(user, User), "counter views are login_required"
+    return services.Actor.of(user)
 
 
 def counter_point(request: HttpRequest, point_id: int) -> CollectionPoint:

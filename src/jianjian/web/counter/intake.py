@@ -16,7 +16,7 @@ from jianjian.parcels.errors import (
 )
 from jianjian.parcels.models import Method
 from jianjian.parcels.queries import recipient_label, recipient_suggestions
-from jianjian.web.counter.common import counter_point, first_error, page, queue_label
+from jianjian.web.counter.common import actor, counter_point, first_error, page, queue_label
 from jianjian.web.counter.forms import ScanForm
 
 FULL = "web/counter/intake.html"
@@ -43,7 +43,7 @@ def intake_scan(request: HttpRequest, point_id: int) -> HttpResponse:
         result = services.intake(
             point,
             data["number"],
-            actor=services.Actor.of(request.user),
+            actor=actor(request),
             method=Method.TYPED if typed else Method.SCAN,
             phone=data["phone"],
             phone_last4=data["last4"],

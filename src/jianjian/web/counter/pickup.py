@@ -13,7 +13,7 @@ from jianjian.parcels import services
 from jianjian.parcels.errors import NotFound, ParcelError
 from jianjian.parcels.models import Method, Parcel
 from jianjian.parcels.queries import PickupLookup, find_proxy, lookup_for_pickup
-from jianjian.web.counter.common import counter_point, first_error, page
+from jianjian.web.counter.common import actor, counter_point, first_error, page
 from jianjian.web.counter.forms import HandOverForm, LookupForm
 
 FULL = "web/counter/pickup.html"
@@ -59,9 +59,7 @@ def pickup_hand_over(request: HttpRequest, point_id: int) -> HttpResponse:
         if len(chosen) != len(set(ids)):
             raise NotFound(_no_longer_here())
         proxy = _proxy(point, data, chosen)
-        handed = services.hand_over(
-            point, chosen, actor=services.Actor.of(request.user), method=method, proxy=proxy
-        )
+        handed = services.hand_over(point, chosen, actor=actor(request), method=method, proxy=proxy)
     except ParcelError as exc:
         return _again(request, point, data["q"], exc.message)
     return _answer(request, point, "handed", handed=handed, proxy=proxy)

@@ -13,7 +13,7 @@ from jianjian.parcels import services
 from jianjian.parcels.errors import NotFound, ParcelError
 from jianjian.parcels.models import Method
 from jianjian.parcels.queries import community_couriers, due_for_return, parcel_at_point
-from jianjian.web.counter.common import counter_point, first_error, page
+from jianjian.web.counter.common import actor, counter_point, first_error, page
 from jianjian.web.counter.forms import ReturnScanForm
 
 FULL = "web/counter/returns.html"
@@ -46,7 +46,7 @@ def returns_scan(request: HttpRequest, point_id: int) -> HttpResponse:
         returned = services.return_to_courier(
             parcel,
             courier=courier,
-            actor=services.Actor.of(request.user),
+            actor=actor(request),
             method=Method.SCAN,
             reason=data["reason"],
         )
