@@ -365,3 +365,10 @@ def test_couriers_list_is_scoped(api: Tokens):
 def test_openapi_docs_are_served(api: Tokens):
     assert api.anonymous.client.get("/api/v1/openapi.json").status_code == 200
     assert api.anonymous.client.get("/api/v1/docs").status_code == 200
+
+
+def test_error_messages_follow_the_callers_language(api: Tokens):
+    zh = api.anonymous.client.get("/api/v1/parcels", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    en = api.anonymous.client.get("/api/v1/parcels", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert zh["code"] == en["code"] == "unauthenticated"
+    assert "令牌" in zh["message"] and "token" in en["message"]

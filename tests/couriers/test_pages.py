@@ -26,7 +26,7 @@ def courier_client(world) -> Client:
     world.sf_courier.user = user
     world.sf_courier.save()
     world.sf_courier.communities.add(world.community)
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # the assertions read the English text
     client.force_login(user)
     return client
 
