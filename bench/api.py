@@ -212,7 +212,7 @@ def profile_intake(point, n: int = 300) -> str:  # type: ignore[no-untyped-def]
 
     user = ApiToken.objects.get(name="bench").user
     _t, raw = create_token("profile", role="clerk", user=user)
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="127.0.0.1")
 
     def scan(i: int) -> None:
         body = {
