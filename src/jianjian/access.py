@@ -219,8 +219,9 @@ def api_points(principal: Principal) -> QuerySet[CollectionPoint]:
             return own
     if principal.role == "resident":
         resident = resident_of(principal.user)
-        community = resident.community_id if resident else None
-        return CollectionPoint.objects.filter(community_id=community, active=True)
+        if resident is None:
+            return CollectionPoint.objects.none()
+        return CollectionPoint.objects.filter(community_id=resident.community_id, active=True)
     return CollectionPoint.objects.filter(community__in=api_communities(principal), active=True)
 
 
@@ -234,7 +235,7 @@ def api_work_point(principal: Principal, point_id: int | str) -> CollectionPoint
 def api_couriers(principal: Principal) -> QuerySet[Courier]:
     if principal.role == "integration" and principal.token is not None:
         return Courier.objects.filter(
-            carrier_id=principal.token.carrier_id,
+            carrier=principal.token.carrier,
             communities__in=principal.token.communities.all(),
         ).distinct()
     courier = api_courier(principal)
