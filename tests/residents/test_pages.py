@@ -200,6 +200,8 @@ def test_preferences_save_and_bad_input_writes_nothing(world, resident_client):
     response = resident_client.post(
         "/me/preferences/",
         {
+            "channels": ["sms"],
+            "language": "zh-hans",
             "preferred_point": world.counter2.pk,
             "locker_consent": "",
             "quiet_start": "22:00",
@@ -214,7 +216,12 @@ def test_preferences_save_and_bad_input_writes_nothing(world, resident_client):
     other = make_world()
     bad = resident_client.post(
         "/me/preferences/",
-        {"preferred_point": other.counter.pk, "quiet_start": "23:00"},
+        {
+            "channels": ["sms"],
+            "language": "zh-hans",
+            "preferred_point": other.counter.pk,
+            "quiet_start": "23:00",
+        },
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert bad.status_code == 200

@@ -250,6 +250,62 @@ def test_proxy_found_by_phone_tail_collects_and_the_record_says_so(clerk_client,
     assert event.data["proxy_id"] == proxy.pk and "小王" in event.holder
 
 
+def test_proxy_qr_lists_what_the_proxy_may_collect_and_hands_over_with_the_proxy(
+    clerk_client, world
+):
+    from jianjian.residents.pickup import make_proxy_token
+
+    first, second = _taken_in(world), _taken_in(world)
+    proxy = PickupProxy.objects.create(
+        community=world.community,
+        resident=world.residents[0],
+        phone="13600009999",
+        name="小王",
+        parcel=second,
+        valid_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+    )
+    token = make_proxy_token(proxy)
+    page = clerk_client.post(_url("lookup", world), {"q": token}, **HX).content.decode()
+    assert second.pickup_code in page and first.pickup_code not in page
+    assert f'name="proxy" value="{proxy.pk}"' in page and 'value="qr"' in page
+    done = clerk_client.post(
+        _url("hand_over", world),
+        {"parcel": [second.pk], "proxy": proxy.pk, "method": "qr", "q": token},
+        **HX,
+    ).content.decode()
+    assert 'data-outcome="handed"' in done
+    event = CustodyEvent.objects.get(parcel=second, kind=EventKind.HAND_OVER)
+    assert event.data["proxy_id"] == proxy.pk and "小王" in event.holder
+    assert event.method == "qr"
+    first.refresh_from_db()
+    assert first.state == ParcelState.AT_POINT
+    _clean(world)
+
+
+def test_revoked_proxy_qr_gets_a_message_and_hands_nothing_over(clerk_client, world):
+    from jianjian.residents import proxies
+    from jianjian.residents.pickup import make_proxy_token
+
+    parcel = _taken_in(world)
+    proxy = proxies.grant(world.residents[0], phone="13600009999", days=2)
+    token = make_proxy_token(proxy)
+    proxies.revoke(proxy)
+    page = clerk_client.post(
+        _url("lookup", world), {"q": token}, HTTP_ACCEPT_LANGUAGE="en", **HX
+    ).content.decode()
+    assert 'data-outcome="error"' in page and "revoked" in page
+    assert parcel.pickup_code not in page
+    # A hand-over form kept open from before the revocation is refused by the services too.
+    again = clerk_client.post(
+        _url("hand_over", world),
+        {"parcel": [parcel.pk], "proxy": proxy.pk, "method": "qr", "q": token},
+        **HX,
+    ).content.decode()
+    assert 'role="alert"' in again and 'data-outcome="handed"' not in again
+    parcel.refresh_from_db()
+    assert parcel.state == ParcelState.AT_POINT
+
+
 def test_clerk_names_a_proxy_by_phone_and_an_unknown_phone_hands_nothing_over(clerk_client, world):
     parcel = _taken_in(world)
     PickupProxy.objects.create(

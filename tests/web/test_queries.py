@@ -15,7 +15,8 @@ from jianjian.parcels import queries, services
 from jianjian.parcels.errors import InvalidInput, NotFound
 from jianjian.parcels.models import Method
 from jianjian.points.models import CollectionPoint
-from tests.factories import World, tracking
+from jianjian.residents.pickup import make_proxy_token
+from tests.factories import World, make_world, tracking
 from tests.web.conftest import make_clerk
 
 NOW = dt.datetime.now(dt.UTC)
@@ -79,6 +80,86 @@ def test_qr_of_another_community_is_invalid(world):
     assert exc.value.code == "qr_invalid"
 
 
+def _grant(world: World, parcel=None, **kwargs) -> PickupProxy:  # type: ignore[no-untyped-def]
+    fields = {"valid_until": NOW + dt.timedelta(days=1), **kwargs}
+    return PickupProxy.objects.create(
+        community=world.community,
+        resident=world.residents[0],
+        phone="13600009999",
+        parcel=parcel,
+        **fields,
+    )
+
+
+def test_proxy_qr_finds_only_the_parcel_of_its_grant_and_names_the_proxy(world):
+    _first, second = _fill(world, 2)
+    _fill(world, 1, resident=1)
+    grant = _grant(world, parcel=second)
+    lookup = queries.lookup_for_pickup(world.counter, make_proxy_token(grant), NOW)
+    assert lookup.method == Method.QR and lookup.single
+    assert [p.pk for p in lookup.parcels] == [second.pk]
+    assert lookup.groups[0].proxy == grant
+
+
+def test_proxy_qr_for_all_parcels_finds_only_that_residents_parcels(world):
+    mine = _fill(world, 2)
+    _fill(world, 1, resident=1)
+    lookup = queries.lookup_for_pickup(world.counter, make_proxy_token(_grant(world)), NOW)
+    assert {p.pk for p in lookup.parcels} == {p.pk for p in mine}
+
+
+def test_proxy_qr_prefix_is_read_whatever_its_case(world):
+    _fill(world, 1)
+    token = make_proxy_token(_grant(world))
+    lookup = queries.lookup_for_pickup(world.counter, "jj1p:" + token[5:], NOW)
+    assert len(lookup.parcels) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"revoked_at": NOW - dt.timedelta(minutes=1)}, "proxy_inactive"),
+        ({"valid_until": NOW - dt.timedelta(minutes=1)}, "proxy_inactive"),
+    ],
+    ids=["revoked", "grant_over"],
+)
+def test_proxy_qr_of_a_grant_that_is_over_is_refused_with_its_reason(world, change, code):
+    _fill(world, 1)
+    grant = _grant(world, **change)
+    with pytest.raises(InvalidInput) as exc:
+        queries.lookup_for_pickup(world.counter, make_proxy_token(grant), NOW)
+    assert exc.value.code == code
+
+
+def test_proxy_qr_that_expired_or_was_forged_or_is_of_another_community_is_refused(world):
+    _fill(world, 1)
+    token = make_proxy_token(_grant(world))
+    import time_machine
+
+    with (
+        # From the real now: the token was signed now, NOW is when this module was imported.
+        time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)),
+        pytest.raises(InvalidInput) as expired,
+    ):
+        queries.lookup_for_pickup(world.counter, token, NOW)
+    assert expired.value.code == "qr_expired"
+    with pytest.raises(InvalidInput) as forged:
+        queries.lookup_for_pickup(world.counter, token[:-3] + "xyz", NOW)
+    assert forged.value.code == "qr_invalid"
+    other = make_world()
+    with pytest.raises(InvalidInput) as elsewhere:
+        queries.lookup_for_pickup(other.counter, token, NOW)
+    assert elsewhere.value.code == "qr_invalid"
+
+
+def test_proxy_qr_with_nothing_left_to_collect_says_so(world):
+    parcel = _fill(world, 1)[0]
+    grant = _grant(world, parcel=parcel)
+    services.hand_over(world.counter, [parcel], actor=world.clerk)
+    with pytest.raises(NotFound):
+        queries.lookup_for_pickup(world.counter, make_proxy_token(grant), NOW)
+
+
 def test_empty_lookup_is_invalid_input(world):
     with pytest.raises(InvalidInput):
         queries.lookup_for_pickup(world.counter, "  ", NOW)
@@ -91,8 +172,9 @@ def test_empty_lookup_is_invalid_input(world):
         lambda w, p: "5678",
         lambda w, p: make_token(w.residents[0].pk, w.community.pk),
         lambda w, p: "13812345678",
+        lambda w, p: make_proxy_token(_grant(w)),
     ],
-    ids=["code", "phone_tail", "qr", "phone"],
+    ids=["code", "phone_tail", "qr", "phone", "proxy_qr"],
 )
 def test_pickup_lookup_runs_a_fixed_number_of_queries(world, query):
     few = _fill(world, 1)

@@ -25,6 +25,7 @@ from jianjian.parcels.models import Method, Parcel, ParcelState
 from jianjian.parcels.placement import normalize_code
 from jianjian.parcels.policy import hold_period, overdue_after
 from jianjian.points.models import CollectionPoint
+from jianjian.residents.pickup import PROXY_PREFIX, ProxyInactive, read_proxy_token
 
 # The on-hand list shows at most this many rows; a point with more is asked to filter.
 ON_HAND_LIMIT = 300
@@ -132,7 +133,8 @@ def _nothing(point: CollectionPoint, what: str) -> NotFound:
 def lookup_for_pickup(point: CollectionPoint, raw: str, now: dt.datetime) -> PickupLookup:
     """What the clerk typed or scanned → the parcels to hand over, grouped by recipient.
 
-    Accepts the resident's pickup QR (``JJ1:…``), a pickup code (``A1-2-017``), the phone's last 4
+    Accepts the resident's pickup QR (``JJ1:…``), a proxy's pickup QR (``JJ1P:…``: only what
+    that grant covers, with the proxy named for the handover), a pickup code (``A1-2-017``), the phone's last 4
     digits (the resident's or an authorised proxy's), a full phone number, or a tracking number.
     Raises InvalidInput / NotFound with a message for the clerk.
     """
@@ -142,6 +144,8 @@ def lookup_for_pickup(point: CollectionPoint, raw: str, now: dt.datetime) -> Pic
             _("Scan the resident's QR code, or type a pickup code or a phone's last 4 digits."),
             code="empty",
         )
+    if text[: len(PROXY_PREFIX)].upper() == PROXY_PREFIX:
+        return _by_proxy_qr(point, text, now)
     if text.upper().startswith("JJ1:"):
         return _by_qr(point, text)
     digits = text.replace(" ", "").replace("-", "")
@@ -168,6 +172,33 @@ def _by_qr(point: CollectionPoint, text: str) -> PickupLookup:
     if not parcels:
         raise _nothing(point, _("this resident"))
     return PickupLookup(Method.QR, [PickupGroup(parcels)])
+
+
+def _by_proxy_qr(point: CollectionPoint, text: str, now: dt.datetime) -> PickupLookup:
+    """A proxy's QR: the parcels that grant covers here, and the proxy to record (two queries)."""
+    try:
+        proxy = read_proxy_token(text, point.community_id)
+    except QRExpired:
+        raise InvalidInput(
+            _("This QR code has expired. Ask the proxy to open it again on their phone."),
+            code="qr_expired",
+        ) from None
+    except ProxyInactive:
+        raise InvalidInput(
+            _(
+                "This proxy may no longer collect: the resident revoked the authorisation or it "
+                "has run out. Nothing was handed over."
+            ),
+            code="proxy_inactive",
+        ) from None
+    except QRInvalid:
+        raise InvalidInput(
+            _("This is not a valid pickup QR code of this community."), code="qr_invalid"
+        ) from None
+    groups = _proxy_groups(point, [proxy], now)
+    if not groups:
+        raise _nothing(point, _("this proxy"))
+    return PickupLookup(Method.QR, groups)
 
 
 def _by_phone_tail(point: CollectionPoint, tail: str, now: dt.datetime) -> PickupLookup:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jianjian.notify.models import Channel
 from jianjian.residents.models import CaseKind
 
 
@@ -63,7 +66,40 @@ class ProxyForm(forms.Form):
         return data
 
 
+def offered_channels() -> list[tuple[str, str | Promise]]:
+    """The channels a resident may choose here, with their labels.
+
+    SMS (the channel the community reaches every resident on) and email (with an address). The
+    log file is a development stand-in: offered only while this installation itself writes
+    residents' messages to the log (``JIANJIAN_NOTIFY_CHANNEL=log``, the embedded default) or runs
+    in debug mode, never as a way for a resident to silence their messages in production.
+    """
+    offered: list[tuple[str, str | Promise]] = [
+        (Channel.SMS.value, _("SMS to my phone")),
+        (Channel.EMAIL.value, _("Email")),
+    ]
+    if settings.DEBUG or settings.NOTIFY_DEFAULT_CHANNEL == Channel.LOG:
+        offered.append((Channel.LOG.value, _("Log file (test installations only)")))
+    return offered
+
+
 class PreferencesForm(forms.Form):
+    channels = forms.MultipleChoiceField(
+        label=_("Tell me about my parcels by"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=(),
+        error_messages={
+            "required": _("Choose at least one way to be told about your parcels."),
+            "invalid_choice": _("%(value)s is not a channel this community offers."),
+        },
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+    language = forms.ChoiceField(label=_("Language of the messages"), choices=())
     preferred_point = forms.TypedChoiceField(
         label=_("Preferred collection point"),
         coerce=int,
@@ -85,6 +121,12 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args, points=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
+        channel_field = self.fields["channels"]
+        assert isinstance(channel_field, forms.MultipleChoiceField)
+        channel_field.choices = offered_channels()
+        language_field = self.fields["language"]
+        assert isinstance(language_field, forms.ChoiceField)
+        language_field.choices = list(settings.LANGUAGES)
         point_field = self.fields["preferred_point"]
         assert isinstance(point_field, forms.ChoiceField)
         point_field.choices = [("", _("no preference"))] + [
@@ -93,6 +135,10 @@ class PreferencesForm(forms.Form):
 
     def clean(self):  # type: ignore[no-untyped-def]
         data = super().clean() or {}
+        wants_email = Channel.EMAIL in (data.get("channels") or [])
+        # A malformed address already has its own message; a missing one gets this.
+        if wants_email and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", _("Enter the email address to write to."))
         start, end = data.get("quiet_start"), data.get("quiet_end")
         if (start is None) != (end is None):
             self.add_error("quiet_end", _("Give both times, or neither."))

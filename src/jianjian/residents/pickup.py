@@ -24,6 +24,10 @@ PROXY_PREFIX = "JJ1P:"
 PROXY_SALT = "jianjian.proxy-pickup-qr"
 
 
+class ProxyInactive(QRInvalid):
+    """The QR is genuine, but the grant it names was revoked or has run out."""
+
+
 def resident_token(resident: Resident) -> str:
     return make_token(resident.pk, resident.community_id)
 
@@ -36,9 +40,14 @@ def make_proxy_token(proxy: PickupProxy) -> str:
 def read_proxy_token(
     text: str, community_id: int, max_age: dt.timedelta = QR_MAX_AGE
 ) -> PickupProxy:
-    """The live proxy grant a proxy's QR names; raise QRInvalid / QRExpired otherwise."""
+    """The live proxy grant a proxy's QR names; raise QRInvalid / QRExpired otherwise.
+
+    ProxyInactive (a QRInvalid) says the grant itself is over, so the counter can tell the
+    clerk why rather than "not valid". The prefix is read case-blind (a scanner in caps-lock
+    mode); the signed part is not.
+    """
     text = (text or "").strip()
-    if not text.startswith(PROXY_PREFIX):
+    if text[: len(PROXY_PREFIX)].upper() != PROXY_PREFIX:
         raise QRInvalid("not a jianjian proxy pickup QR code")
     signer = signing.TimestampSigner(salt=PROXY_SALT)
     try:
@@ -54,7 +63,7 @@ def read_proxy_token(
         raise QRInvalid("the QR code is not valid")
     proxy = PickupProxy.objects.filter(pk=proxy_id, community_id=community_id).first()
     if proxy is None or not proxy.is_active(clock.now()):
-        raise QRInvalid("this proxy may no longer collect")
+        raise ProxyInactive("this proxy may no longer collect")
     return proxy
 
 

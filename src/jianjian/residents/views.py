@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from jianjian import access, clock
 from jianjian.communities.models import Resident
 from jianjian.communities.phones import mask_phone
+from jianjian.notify.models import ResidentPreference
 from jianjian.parcels.errors import InvalidInput
 from jianjian.parcels.models import ParcelState
 from jianjian.parcels.policy import hold_period
@@ -268,7 +271,12 @@ def preferences(request: HttpRequest) -> HttpResponse:
     points = list(
         CollectionPoint.objects.filter(community=resident.community, active=True).order_by("code")
     )
+    pref = ResidentPreference.objects.filter(resident=resident).first()
     initial = {
+        # Without a row the outbox uses the installation's default channel: show that.
+        "channels": pref.channel_list() if pref else [settings.NOTIFY_DEFAULT_CHANNEL],
+        "email": pref.email if pref else "",
+        "language": pref.language if pref else settings.LANGUAGE_CODE,
         "preferred_point": resident.preferred_point_id,
         "locker_consent": resident.locker_consent,
         "quiet_start": resident.quiet_start,
@@ -276,18 +284,35 @@ def preferences(request: HttpRequest) -> HttpResponse:
     }
     form = PreferencesForm(request.POST or None, initial=initial, points=points)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        resident.preferred_point_id = data["preferred_point"]
-        resident.locker_consent = data["locker_consent"]
-        resident.quiet_start = data["quiet_start"]
-        resident.quiet_end = data["quiet_end"]
-        resident.save(
-            update_fields=["preferred_point", "locker_consent", "quiet_start", "quiet_end"]
-        )
-        messages.success(request, _("Saved."))
-        return redirect("residents:preferences")
+        try:
+            _save_preferences(resident, pref, form.cleaned_data)
+        except ValidationError as exc:
+            # The model's own check (ResidentPreference.clean) has the last word.
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("residents:preferences")
     context = {"form": form, "resident": resident, "community": resident.community}
     return render(request, "residents/preferences.html", context)
+
+
+@transaction.atomic
+def _save_preferences(
+    resident: Resident, pref: ResidentPreference | None, data: dict[str, Any]
+) -> None:
+    """The resident's row and their notification preference, together or not at all."""
+    pref = pref or ResidentPreference(resident=resident)
+    pref.channels = list(data["channels"])
+    pref.email = data["email"]
+    pref.language = data["language"]
+    pref.full_clean()
+    pref.save()
+    resident.preferred_point_id = data["preferred_point"]
+    resident.locker_consent = data["locker_consent"]
+    resident.quiet_start = data["quiet_start"]
+    resident.quiet_end = data["quiet_end"]
+    resident.save(update_fields=["preferred_point", "locker_consent", "quiet_start", "quiet_end"])
 
 
 # --- reports -------------------------------------------------------------------------------
