@@ -141,7 +141,10 @@ def lookup_for_pickup(point: CollectionPoint, raw: str, now: dt.datetime) -> Pic
     text = _clean(raw)
     if not text:
         raise InvalidInput(
-            _("Scan the resident's QR code, or type a pickup code or a phone's last 4 digits."),
+            _(
+                "Scan the resident's or the proxy's QR code, or type a pickup code or a phone's "
+                "last 4 digits."
+            ),
             code="empty",
         )
     if text[: len(PROXY_PREFIX)].upper() == PROXY_PREFIX:
