@@ -44,7 +44,9 @@ def _header(first: str) -> list[str]:
 def _table(rows: list[list[str]]) -> str:
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=True)).rstrip()
+        "  ".join(
+            cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=True)
+        ).rstrip()
         for r in rows
     )
 
