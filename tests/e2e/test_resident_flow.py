@@ -148,3 +148,12 @@ def test_resident_pages_in_english(page_factory):
     me.goto("/me/preferences/")
     me.wait_for_selector("#save-preferences")
     screenshot(me, "resident-preferences-en-phone")
+    # Email chosen without an address: a clear message next to the field, nothing saved.
+    me.check("#id_channels_1")
+    me.click("#save-preferences")
+    me.wait_for_selector("text=Enter the email address to write to.")
+    screenshot(me, "resident-preferences-error-en-phone")
+    me.fill("#id_email", "wang@example.org")
+    me.click("#save-preferences")
+    me.wait_for_selector(".msg-success")
+    assert me.is_checked("#id_channels_1")
