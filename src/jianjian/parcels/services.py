@@ -80,7 +80,11 @@ def local_date(community: Community, at: dt.datetime) -> dt.date:
 
 
 def _lock_point(point: CollectionPoint) -> CollectionPoint:
-    locked = CollectionPoint.objects.select_for_update().get(pk=point.pk)
+    locked = (
+        CollectionPoint.objects.select_for_update(of=("self",))
+        .select_related("community")
+        .get(pk=point.pk)
+    )
     if not locked.active:
         raise InvalidInput(
             _("%(point)s is closed.") % {"point": locked.name}, code="point_inactive"
