@@ -139,3 +139,15 @@ def test_the_sweep_command_queues_the_alert_once(world):
         call_command("disinfection_alerts", stdout=io.StringIO())
     assert out.getvalue().startswith("1 ")
     assert Notification.objects.filter(cause="disinfection_overdue").count() == 1
+
+
+def test_the_notification_worker_raises_the_alert_without_cron(world):
+    """`jianjian worker` (and so `jianjian serve`) runs the disinfection alert with its sweeps."""
+    from jianjian.notify.sweeps import run_sweeps
+
+    admin = get_user_model().objects.create_user("admin7c", email="a7c@example.org")
+    Membership.objects.create(user=admin, community=world.community, role=StaffRole.ADMIN)
+    screen_task(world)
+    run_sweeps(local(1, 9))
+    run_sweeps(local(1, 9, 5))
+    assert Notification.objects.filter(cause="disinfection_overdue").count() == 1

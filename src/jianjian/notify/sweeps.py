@@ -157,4 +157,8 @@ def queue_digest(robot: GroupRobot, now: dt.datetime) -> int:
 
 
 def run_sweeps(now: dt.datetime) -> int:
-    return sweep_parcels(now) + sweep_digests(now)
+    # Disinfection alerts ride on the same loop: their dedup key (task + missed due time) makes
+    # a repeated sweep queue nothing new.
+    from jianjian.points.disinfection import alert_overdue
+
+    return sweep_parcels(now) + sweep_digests(now) + alert_overdue(now)
