@@ -61,7 +61,9 @@ def backoff(attempts: int) -> dt.timedelta:
     )
 
 
-def _due(now: dt.datetime) -> Q:
+def due_q(now: dt.datetime) -> Q:
+    """Rows the worker may claim now: due and waiting, or claimed by a worker whose lease ran out.
+    /readyz measures the backlog with this same condition."""
     return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
         status=Status.SENDING, claimed_until__lt=now
     )
@@ -72,7 +74,7 @@ def claim(now: dt.datetime, limit: int = 50) -> list[Notification]:
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
             pks = list(
-                Notification.objects.filter(_due(now))
+                Notification.objects.filter(due_q(now))
                 .order_by("next_attempt_at", "pk")
                 .select_for_update(skip_locked=True)
                 .values_list("pk", flat=True)[:limit]
@@ -82,14 +84,14 @@ def claim(now: dt.datetime, limit: int = 50) -> list[Notification]:
             )
     else:
         candidates = list(
-            Notification.objects.filter(_due(now))
+            Notification.objects.filter(due_q(now))
             .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:limit]
         )
         pks = [
             pk
             for pk in candidates
-            if Notification.objects.filter(_due(now), pk=pk).update(
+            if Notification.objects.filter(due_q(now), pk=pk).update(
                 status=Status.SENDING, claimed_until=lease
             )
         ]

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from jianjian.notify.models import Notification, Status
+from jianjian.notify.worker import due_q
 from jianjian.ops.models import Heartbeat
 
 
@@ -36,17 +37,11 @@ class OutboxState:
     oldest_due_age: float  # seconds the oldest due row has waited (0 when none is due)
 
 
-def _due(now: dt.datetime) -> Q:
-    return Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=Status.SENDING, claimed_until__lt=now
-    )
-
-
 def outbox_state(now: dt.datetime | None = None) -> OutboxState:
     now = now or timezone.now()
     waiting = Notification.objects.filter(status__in=[Status.PENDING, Status.SENDING])
     backlog = waiting.aggregate(n=Count("pk"))["n"]
-    due = waiting.filter(_due(now)).aggregate(n=Count("pk"), oldest=Min("next_attempt_at"))
+    due = waiting.filter(due_q(now)).aggregate(n=Count("pk"), oldest=Min("next_attempt_at"))
     oldest = due["oldest"]
     age = max((now - oldest).total_seconds(), 0.0) if oldest else 0.0
     return OutboxState(backlog=backlog, due=due["n"], oldest_due_age=age)
