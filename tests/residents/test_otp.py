@@ -169,3 +169,22 @@ def test_a_proxy_phone_that_is_no_resident_can_sign_in(world):
     client = Client()
     sign_in(client, "13700001234")
     assert client.get("/me/").status_code == 200
+
+
+def test_sms_carries_the_code_as_a_template_parameter_and_the_outbox_forgets_it(world, settings):
+    """Providers send registered templates: the code travels as the template's `code` parameter.
+    Once delivered, the outbox row keeps neither the text nor the parameter."""
+    from jianjian.notify.messages import SMS_PARAMS
+    from jianjian.notify.worker import run_once
+
+    otp.request_code(PHONE, None)
+    code = last_code(PHONE)
+    row = Notification.objects.get(cause="signin_code")
+    assert row.params == {"code": code}
+    assert SMS_PARAMS["signin_code"] == ("code",)
+    run_once()
+    row.refresh_from_db()
+    assert row.status == "sent"
+    assert code not in row.body and row.params == {}
+    # The resident still got it: the log channel wrote the message with the code.
+    assert code in settings.NOTIFY_LOG_FILE.read_text(encoding="utf-8")

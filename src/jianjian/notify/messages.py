@@ -64,7 +64,13 @@ SMS_PARAMS: dict[str, tuple[str, ...]] = {
     "reminder": ("point", "code", "age", "deadline"),
     "dead": ("point", "code", "days", "carrier"),
     "dead_courier": ("number", "point", "slot", "days"),
+    "signin_code": ("code",),
+    "proxy_granted": ("name", "flat"),
+    "case_answered": ("id",),
 }
+
+# Causes whose text is a secret: once delivered (or given up), the outbox keeps no copy of it.
+SECRET_CAUSES = frozenset({"signin_code"})
 
 
 def render(cause: str, language: str, **context: Any) -> str:

@@ -31,6 +31,7 @@ from jianjian.notify.channels import (
     TemporaryFailure,
     get_channel,
 )
+from jianjian.notify.messages import SECRET_CAUSES
 from jianjian.notify.models import QUIET_CHANNELS, Notification, Status
 from jianjian.notify.schedule import after_quiet
 
@@ -159,7 +160,13 @@ def deliver(notification: Notification) -> None:
     if notification.status == Status.FAILED:
         log.warning("notification %s failed for good: %s", notification.pk, notification.last_error)
     notification.claimed_until = None
-    notification.save(update_fields=UPDATE_FIELDS)
+    fields = UPDATE_FIELDS
+    if notification.cause in SECRET_CAUSES and notification.status in (Status.SENT, Status.FAILED):
+        # A sign-in code must not outlive its delivery in the database.
+        notification.body = "(removed after delivery)"
+        notification.params = {}
+        fields = [*UPDATE_FIELDS, "body", "params"]
+    notification.save(update_fields=fields)
 
 
 def run_once(limit: int = 50) -> int:

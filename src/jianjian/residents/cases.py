@@ -117,6 +117,8 @@ def answer_case(case: Case, author: User, text: str, *, close: bool) -> CaseNote
         cause="case_answered",
         dedup_key=f"case:{case.pk}:note:{note.pk}",
         address=case.resident.phone,
+        # An SMS template cannot carry the admin's free text: it says an answer is waiting.
+        params={"id": str(case.pk)},
         body=(
             _("[%(community)s] Answer to your report #%(id)d (closed): %(text)s")
             if close

@@ -122,6 +122,7 @@ def request_code(raw_phone: str, ip: str | None) -> str:
                 "Never tell it to anyone, staff included."
             )
             % {"code": code},
+            params={"code": code},
         )
     return phone
 

@@ -64,6 +64,7 @@ def grant(
         cause="proxy_granted",
         dedup_key=f"proxy:{proxy.pk}:granted",
         address=e164,
+        params={"name": mask_name(resident.name), "flat": resident.flat.code},
         body=_(
             "[%(community)s] %(name)s (flat %(flat)s) asked you to collect their parcels. "
             "Sign in to jianjian with this phone number to see them and your pickup QR code."
