@@ -173,3 +173,30 @@ def test_resident_language_and_channels(world, smtp):
     assert "Pickup code" in mail.body and parcel.pickup_code in mail.body
     assert "09:00–20:00" in mail.body  # the point's opening hours
     assert not Notification.objects.filter(parcel=parcel, channel="log").exists()
+
+
+@pytest.mark.django_db
+def test_a_sign_in_code_is_never_held_for_quiet_hours_even_on_retry(world, settings):
+    """At 22:30 a resident asking for a code must get it now: a retry after a provider hiccup is
+    sent at once, not at 08:00 when the code has long expired."""
+    from jianjian.notify import outbox
+
+    settings.NOTIFY_SMS = None
+    late = dt.datetime(2026, 3, 2, 22, 30, tzinfo=SH)
+    with time_machine.travel(late, tick=False):
+        row = outbox.enqueue(
+            parcel=None,
+            community_id=world.community.pk,
+            cause="signin_code",
+            dedup_key="signin:test",
+            address=world.residents[0].phone,
+            channel="sms",
+            body="code 123456",
+            params={"code": "123456"},
+        )
+        assert row is not None and row.next_attempt_at == late
+        # A first attempt failed: the row is due again a little later, still at night.
+        Notification.objects.filter(pk=row.pk).update(attempts=1)
+        drain()
+        row.refresh_from_db()
+        assert row.status == Status.SENT

@@ -71,6 +71,8 @@ SMS_PARAMS: dict[str, tuple[str, ...]] = {
 
 # Causes whose text is a secret: once delivered (or given up), the outbox keeps no copy of it.
 SECRET_CAUSES = frozenset({"signin_code"})
+# Causes the person asked for this very moment: never held back for quiet hours.
+IMMEDIATE_CAUSES = frozenset({"signin_code"})
 
 
 def render(cause: str, language: str, **context: Any) -> str:

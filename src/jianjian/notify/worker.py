@@ -31,7 +31,7 @@ from jianjian.notify.channels import (
     TemporaryFailure,
     get_channel,
 )
-from jianjian.notify.messages import SECRET_CAUSES
+from jianjian.notify.messages import IMMEDIATE_CAUSES, SECRET_CAUSES
 from jianjian.notify.models import QUIET_CHANNELS, Notification, Status
 from jianjian.notify.schedule import after_quiet
 
@@ -113,7 +113,11 @@ def _release(notification: Notification, at: dt.datetime) -> None:
 
 def _held_back(notification: Notification, now: dt.datetime) -> dt.datetime | None:
     """When a retry lands in quiet hours or a robot is at its limit: the time to try again."""
-    if notification.channel in QUIET_CHANNELS and notification.attempts > 0:
+    if (
+        notification.channel in QUIET_CHANNELS
+        and notification.attempts > 0
+        and notification.cause not in IMMEDIATE_CAUSES
+    ):
         community = notification.community
         release = after_quiet(
             now, community.time_zone, (community.quiet_start, community.quiet_end)
