@@ -13,12 +13,17 @@ from __future__ import annotations
 import datetime as dt
 
 import segno
-from django.core import signing
 from django.utils.safestring import SafeString, mark_safe
 
 from jianjian import clock
 from jianjian.communities.models import PickupProxy, Resident
-from jianjian.communities.qr import QR_MAX_AGE, QRExpired, QRInvalid, make_token
+from jianjian.communities.qr import (
+    QR_MAX_AGE,
+    QRInvalid,
+    make_token,
+    read_payload,
+    sign_payload,
+)
 
 PROXY_PREFIX = "JJ1P:"
 PROXY_SALT = "jianjian.proxy-pickup-qr"
@@ -33,8 +38,7 @@ def resident_token(resident: Resident) -> str:
 
 
 def make_proxy_token(proxy: PickupProxy) -> str:
-    signer = signing.TimestampSigner(salt=PROXY_SALT)
-    return PROXY_PREFIX + signer.sign_object({"p": proxy.pk, "c": proxy.community_id})
+    return sign_payload(PROXY_PREFIX, PROXY_SALT, {"p": proxy.pk, "c": proxy.community_id})
 
 
 def read_proxy_token(
@@ -43,21 +47,9 @@ def read_proxy_token(
     """The live proxy grant a proxy's QR names; raise QRInvalid / QRExpired otherwise.
 
     ProxyInactive (a QRInvalid) says the grant itself is over, so the counter can tell the
-    clerk why rather than "not valid". The prefix is read case-blind (a scanner in caps-lock
-    mode); the signed part is not.
+    clerk why rather than "not valid".
     """
-    text = (text or "").strip()
-    if text[: len(PROXY_PREFIX)].upper() != PROXY_PREFIX:
-        raise QRInvalid("not a jianjian proxy pickup QR code")
-    signer = signing.TimestampSigner(salt=PROXY_SALT)
-    try:
-        payload = signer.unsign_object(text[len(PROXY_PREFIX) :], max_age=max_age)
-    except signing.SignatureExpired:
-        raise QRExpired("the QR code has expired") from None
-    except signing.BadSignature:
-        raise QRInvalid("the QR code is not valid") from None
-    if not isinstance(payload, dict) or payload.get("c") != community_id:
-        raise QRInvalid("the QR code belongs to another community")
+    payload = read_payload(text, PROXY_PREFIX, PROXY_SALT, community_id, max_age)
     proxy_id = payload.get("p")
     if not isinstance(proxy_id, int):
         raise QRInvalid("the QR code is not valid")
