@@ -1,29 +1,22 @@
 """``jianjian serve``: the production web server (granian) and, by default, the worker beside it.
 
 Before serving it refuses a database whose migrations are not all applied (and says which
-command fixes it); while serving it takes a daily backup when ``JIANJIAN_BACKUP_DAILY`` is on
+command fixes it); while serving it runs ``jianjian backup --daily`` beside it when ``JIANJIAN_BACKUP_DAILY`` is on
 (the default for SQLite).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
-
-log = logging.getLogger("jianjian.serve")
-
-# How often the backup thread looks whether a day has passed since the newest backup.
-BACKUP_POLL_SECONDS = 15 * 60
 
 
 def refuse_unapplied_migrations() -> None:
@@ -42,23 +35,6 @@ def refuse_unapplied_migrations() -> None:
             f"the database has {len(missing)} unapplied migrations ({shown}).\n"
             "Run `jianjian migrate` (after `jianjian backup`), then start the server again."
         )
-
-
-def daily_backups(stop: threading.Event, poll_seconds: float = BACKUP_POLL_SECONDS) -> None:
-    """Take a backup whenever the newest is a day old, and prune; never crash the server."""
-    from jianjian.ops import backup
-
-    while not stop.is_set():
-        try:
-            if backup.due():
-                made = backup.create()
-                backup.prune()
-                log.info("daily backup written: %s", made.path)
-        except Exception:  # a full disk must not take the counter down; /readyz shows the disk
-            log.exception("daily backup failed")
-        finally:
-            connections.close_all()
-        stop.wait(poll_seconds)
 
 
 def prepare_metrics_dir() -> str:
@@ -96,13 +72,16 @@ class Command(BaseCommand):
 
         refuse_unapplied_migrations()
         metrics_dir = prepare_metrics_dir()
-        stop = threading.Event()
+        # Helpers run as separate processes, never threads of this one: granian forks its workers
+        # from here, and a fork while a thread holds SQLite's locks hangs the child. A crash in a
+        # helper never takes the counter down either.
+        helpers: list[subprocess.Popen[bytes]] = []
         if settings.BACKUP_DAILY and not options["no_backup"]:
-            threading.Thread(target=daily_backups, args=(stop,), daemon=True).start()
-        worker = None
+            helpers.append(
+                subprocess.Popen([sys.executable, "-m", "jianjian.cli", "backup", "--daily"])
+            )
         if not options["no_worker"]:
-            # A separate process, so a crash in delivery never takes the counter down with it.
-            worker = subprocess.Popen([sys.executable, "-m", "jianjian.cli", "worker"])
+            helpers.append(subprocess.Popen([sys.executable, "-m", "jianjian.cli", "worker"]))
         self.stdout.write(f"serving on http://{options['host']}:{options['port']}/")
         try:
             Server(
@@ -113,11 +92,11 @@ class Command(BaseCommand):
                 workers=options["workers"],
             ).serve()
         finally:
-            stop.set()
             shutil.rmtree(metrics_dir, ignore_errors=True)
-            if worker is not None:
-                worker.terminate()
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
                 try:
-                    worker.wait(timeout=10)
+                    helper.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    helper.kill()
