@@ -8,6 +8,13 @@ _DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequen
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's many rounds are the point in production and pure waste in tests, where every
+    world makes users: hash with MD5 here (never in settings.py)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _notification_log(settings, tmp_path):
     """Keep the log channel's file out of the data directory during tests."""
     settings.NOTIFY_LOG_FILE = tmp_path / "notifications.log"

@@ -13,12 +13,6 @@ from jianjian.couriers.tokens import create_token
 from tests.factories import World
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The factories give users passwords; a fast hasher keeps these tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class Api:
     """A client that sends one token."""
