@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from jianjian import access, clock
 from jianjian.communities.models import Community
@@ -23,8 +23,9 @@ from jianjian.stocktake.services import points_due
 
 
 class RangeForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("from"))
-    end = forms.DateField(label=gettext_lazy("to"))
+    # A context keeps these apart from other apps' "from"/"to" (the outbox's "to" is a recipient).
+    start = forms.DateField(label=pgettext_lazy("date range", "from"))
+    end = forms.DateField(label=pgettext_lazy("date range", "to"))
 
     def clean(self):  # type: ignore[no-untyped-def]
         data = super().clean() or {}
