@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from jianjian.communities.models import Building, Community, Flat, Resident
+from jianjian.communities.models import Building, Community, Flat, Membership, Resident, StaffRole
 from jianjian.couriers.models import Carrier, Courier
 from jianjian.parcels import services
 from jianjian.points.models import CollectionPoint, PointKind, Slot, SlotSize
@@ -141,3 +142,19 @@ def make_world(capacity: int = 50, slug: str | None = None) -> World:
         clerk=services.Actor.of(user),
         flats=flats,
     )
+
+
+CLERK_PASSWORD = "counter-password"
+
+
+def make_clerk(world: World, *points: CollectionPoint) -> Any:
+    """The world's user as a clerk of ``points`` (the first counter by default) who can sign in
+    with CLERK_PASSWORD."""
+    user = world.clerk.user
+    user.set_password(CLERK_PASSWORD)
+    user.save()
+    membership = Membership.objects.create(
+        user=user, community=world.community, role=StaffRole.CLERK
+    )
+    membership.points.set(points or [world.counter])
+    return user

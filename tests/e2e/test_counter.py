@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from jianjian import clock
-from jianjian.communities.models import Membership, PickupProxy, StaffRole
+from jianjian.communities.models import PickupProxy
 from jianjian.parcels import services
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
 from tests.e2e.conftest import PHONE, TABLET, screenshot
-from tests.factories import World, make_world, tracking
+from tests.factories import CLERK_PASSWORD, World, make_clerk, make_world, tracking
 
-PASSWORD = "counter-password"
+PASSWORD = CLERK_PASSWORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -54,13 +54,7 @@ class Budget:
 @pytest.fixture
 def counter_world() -> World:
     world = make_world()
-    user = world.clerk.user
-    user.set_password(PASSWORD)
-    user.save()
-    membership = Membership.objects.create(
-        user=user, community=world.community, role=StaffRole.CLERK
-    )
-    membership.points.set([world.counter])
+    make_clerk(world)
     for courier in (world.sf_courier, world.zto_courier):
         courier.communities.add(world.community)
     return world

@@ -10,15 +10,14 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from jianjian.communities.models import Membership, StaffRole
 from jianjian.parcels.models import CustodyEvent, EventKind, ParcelState
 from jianjian.residents import proxies
 from tests.e2e.conftest import PHONE, TABLET, screenshot
 from tests.e2e.test_resident_flow import _sign_in
-from tests.factories import make_world
+from tests.factories import CLERK_PASSWORD, make_clerk, make_world
 from tests.residents.conftest import arrive
 
-PASSWORD = "counter-password"
+PASSWORD = CLERK_PASSWORD
 
 
 def _read_qr(png: bytes) -> str:
@@ -29,13 +28,7 @@ def _read_qr(png: bytes) -> str:
 
 
 def _clerk_pickup_screen(page_factory, world):  # type: ignore[no-untyped-def]
-    user = world.clerk.user
-    user.set_password(PASSWORD)
-    user.save()
-    membership = Membership.objects.create(
-        user=user, community=world.community, role=StaffRole.CLERK
-    )
-    membership.points.set([world.counter])
+    user = make_clerk(world)
     page = page_factory(viewport=TABLET, language="zh-hans")
     page.goto(f"/login/?next=/counter/{world.counter.pk}/pickup/")
     page.fill("#id_username", user.username)
