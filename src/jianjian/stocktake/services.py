@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jianjian import clock
 from jianjian.communities.models import Community
@@ -52,13 +52,13 @@ class Kind:
 
 
 KIND_LABELS = {
-    Kind.FOUND: _l("found"),
-    Kind.MISSING: _l("expected here, not scanned"),
-    Kind.ELSEWHERE: _l("on record at another point"),
-    Kind.MISSING_ON_RECORD: _l("recorded missing"),
-    Kind.LEFT: _l("already handed over or returned"),
-    Kind.NOT_TAKEN_IN: _l("pre-advised, never taken in"),
-    Kind.UNKNOWN: _l("unknown to the system"),
+    Kind.FOUND: pgettext_lazy("stocktake", "found"),
+    Kind.MISSING: gettext_lazy("expected here, not scanned"),
+    Kind.ELSEWHERE: gettext_lazy("on record at another point"),
+    Kind.MISSING_ON_RECORD: gettext_lazy("recorded missing"),
+    Kind.LEFT: gettext_lazy("already handed over or returned"),
+    Kind.NOT_TAKEN_IN: gettext_lazy("pre-advised, never taken in"),
+    Kind.UNKNOWN: gettext_lazy("unknown to the system"),
 }
 
 # What a clerk may do about each kind of discrepancy.
