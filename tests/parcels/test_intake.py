@@ -15,8 +15,10 @@ from jianjian.parcels.errors import (
     CapacityExceeded,
     InvalidInput,
     NoRoom,
+    ParcelError,
 )
 from jianjian.parcels.fold import check
+from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import CustodyEvent, Parcel, ParcelState
 from jianjian.points.models import PointDay, SlotSize
 from tests.factories import make_world, tracking
@@ -236,4 +238,47 @@ def test_pickup_codes_stay_unique_under_churn(db):
         )
     )
     assert len(live) == len(set(live)) == len(on_hand)
+    assert check(world.community.pk).ok
+
+
+def test_a_batch_of_scans_gives_one_outcome_each_and_a_refused_scan_writes_nothing(world):
+    """A station's scan stream: one transaction, one savepoint per scan."""
+    world.counter.daily_capacity = 3
+    world.counter.save()
+    announced = tracking()
+    services.announce(
+        world.community,
+        announced,
+        actor=world.clerk,
+        recipient=RecipientInfo(resident=world.residents[1]),
+    )
+    first = tracking()
+    scans = [
+        services.Scan(first, phone="13812345678"),
+        services.Scan("not a number!"),
+        services.Scan(announced),  # pre-advised: no typing
+        services.Scan(first),  # the scanner read it twice
+        services.Scan(tracking()),  # nobody said whose it is
+        services.Scan(tracking(), phone_last4="5678", flat="3-2-501"),
+        services.Scan(tracking(), phone="13812345678"),  # the 4th new parcel: over capacity
+        services.Scan(tracking(), phone="13812345678", override_reason="two couriers at once"),
+    ]
+    outcomes = services.intake_many(world.counter, scans, actor=world.clerk)
+    kinds = [
+        o.code if isinstance(o, ParcelError) else ("duplicate" if o.duplicate else "in")
+        for o in outcomes
+    ]
+    assert kinds == [
+        "in",
+        "tracking_invalid",
+        "in",
+        "duplicate",
+        "recipient_needed",
+        "in",
+        "capacity_exceeded",
+        "in",
+    ]
+    assert outcomes[2].parcel.recipient == world.residents[1]
+    assert Parcel.objects.filter(state=S.AT_POINT, point=world.counter).count() == 4
+    assert PointDay.objects.get(point=world.counter).intakes == 4
     assert check(world.community.pk).ok

@@ -106,37 +106,39 @@ def intake(request: HttpRequest, body: IntakeIn):  # type: ignore[no-untyped-def
 
 @router.post("/parcels/intake/batch", response={200: BatchIntakeOut, **ERRORS})
 def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-untyped-def]
-    """Take a station's scan stream in: each scan is its own transaction and gets its own
-    answer, so one bad scan does not undo the others."""
+    """Take a station's scan stream in: one transaction for the batch, each scan in its own
+    savepoint with its own answer, so one bad scan does not undo the others."""
     who = writer(request)
     point = _working_point(who, body.point_id)
     courier = _courier(who, body.courier_id)
-    actor = _actor(request)
-    results, remaining = [], services.remaining_capacity(point)
-    for scan in body.scans:
-        try:
-            r = services.intake(
-                point,
-                scan.tracking_number,
-                actor=actor,
-                method=Method.API,
+    outcomes = services.intake_many(
+        point,
+        [
+            services.Scan(
+                tracking_number=scan.tracking_number,
                 phone=scan.phone,
                 phone_last4=scan.phone_last4,
                 flat=scan.flat,
                 override_reason=scan.override_reason,
-                courier=courier,
             )
-        except ParcelError as exc:
+            for scan in body.scans
+        ],
+        actor=_actor(request),
+        method=Method.API,
+        courier=courier,
+    )
+    results, remaining = [], services.remaining_capacity(point)  # after the whole batch
+    for scan, r in zip(body.scans, outcomes, strict=True):
+        if isinstance(r, ParcelError):
             results.append(
                 {
                     "tracking_number": scan.tracking_number,
                     "ok": False,
-                    "code": exc.code,
-                    "message": exc.message,
+                    "code": r.code,
+                    "message": r.message,
                 }
             )
             continue
-        remaining = r.remaining_capacity
         results.append(
             {
                 "tracking_number": r.parcel.tracking_number,

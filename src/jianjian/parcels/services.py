@@ -408,6 +408,74 @@ def intake(
     raise ParcelError(_("The parcel could not be saved; scan it again."), code="conflict")
 
 
+@dataclass(frozen=True)
+class Scan:
+    """One scan of a batch for :func:`intake_many`: what :func:`intake` takes besides the point."""
+
+    tracking_number: str
+    phone: str = ""
+    phone_last4: str = ""
+    flat: str = ""
+    name: str = ""
+    size: str = ""
+    override_reason: str = ""
+
+
+def intake_many(
+    point: CollectionPoint,
+    scans: Sequence[Scan],
+    *,
+    actor: Actor,
+    method: str = Method.SCAN,
+    courier: Courier | None = None,
+) -> list[IntakeResult | ParcelError]:
+    """Take a station's scan stream in at ``point``: the same rules as :func:`intake`, one outcome
+    per scan, in order.
+
+    The batch is one transaction holding the point's lock once (one commit instead of one per
+    scan: the commit is most of a scan's cost on a durable database); each scan runs in its own
+    savepoint, so a refused scan writes nothing and does not undo the others.
+    """
+    outcomes: list[IntakeResult | ParcelError] = []
+    with transaction.atomic():
+        _lock_point(point)
+        for scan in scans:
+            outcomes.append(_intake_in_savepoint(point, scan, actor, method, courier))
+    return outcomes
+
+
+def _intake_in_savepoint(
+    point: CollectionPoint, scan: Scan, actor: Actor, method: str, courier: Courier | None
+) -> IntakeResult | ParcelError:
+    try:
+        number, carrier_code = _tracking(scan.tracking_number)
+    except ParcelError as exc:
+        return exc
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _intake(
+                    point,
+                    number,
+                    carrier_code,
+                    actor=actor,
+                    method=method,
+                    phone=scan.phone,
+                    phone_last4=scan.phone_last4,
+                    flat=scan.flat,
+                    name=scan.name,
+                    slot=None,
+                    size=scan.size,
+                    override_reason=scan.override_reason,
+                    courier=courier,
+                )
+        except ParcelError as exc:
+            return exc
+        except IntegrityError:
+            continue  # a concurrent intake elsewhere won the insert: the rules answer on retry
+    return ParcelError(_("The parcel could not be saved; scan it again."), code="conflict")
+
+
 def _intake(
     point: CollectionPoint,
     number: str,
