@@ -382,30 +382,11 @@ def intake(
     parcel recorded missing finds it here. Refused past the day's capacity unless
     ``override_reason`` says why.
     """
-    number, carrier_code = _tracking(tracking_number)
-    for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                return _intake(
-                    point,
-                    number,
-                    carrier_code,
-                    actor=actor,
-                    method=method,
-                    phone=phone,
-                    phone_last4=phone_last4,
-                    flat=flat,
-                    name=name,
-                    slot=slot,
-                    size=size,
-                    override_reason=override_reason,
-                    courier=courier,
-                )
-        except IntegrityError:
-            # Two scans of one new number at two points raced and the other insert won. Run once
-            # more: now the parcel exists and the ordinary rules answer.
-            continue
-    raise ParcelError(_("The parcel could not be saved; scan it again."), code="conflict")
+    scan = Scan(tracking_number, phone, phone_last4, flat, name, size, override_reason)
+    outcome = _intake_in_savepoint(point, scan, actor, method, courier, slot)
+    if isinstance(outcome, ParcelError):
+        raise outcome
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -445,8 +426,14 @@ def intake_many(
 
 
 def _intake_in_savepoint(
-    point: CollectionPoint, scan: Scan, actor: Actor, method: str, courier: Courier | None
+    point: CollectionPoint,
+    scan: Scan,
+    actor: Actor,
+    method: str,
+    courier: Courier | None,
+    slot: Slot | None = None,
 ) -> IntakeResult | ParcelError:
+    """One intake in its own (sub)transaction; domain errors are returned, not raised."""
     try:
         number, carrier_code = _tracking(scan.tracking_number)
     except ParcelError as exc:
@@ -464,7 +451,7 @@ def _intake_in_savepoint(
                     phone_last4=scan.phone_last4,
                     flat=scan.flat,
                     name=scan.name,
-                    slot=None,
+                    slot=slot,
                     size=scan.size,
                     override_reason=scan.override_reason,
                     courier=courier,
@@ -472,7 +459,9 @@ def _intake_in_savepoint(
         except ParcelError as exc:
             return exc
         except IntegrityError:
-            continue  # a concurrent intake elsewhere won the insert: the rules answer on retry
+            # Two scans of one new number at two points raced and the other insert won. Run once
+            # more: now the parcel exists and the ordinary rules answer.
+            continue
     return ParcelError(_("The parcel could not be saved; scan it again."), code="conflict")
 
 
