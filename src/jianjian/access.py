@@ -184,8 +184,10 @@ def api_parcels(principal: Principal) -> QuerySet[Parcel]:
 
 def api_parcel(principal: Principal, parcel_id: int | str) -> Parcel:
     try:
-        return api_parcels(principal).select_related("community", "carrier", "point").get(
-            pk=int(parcel_id)
+        return (
+            api_parcels(principal)
+            .select_related("community", "carrier", "point")
+            .get(pk=int(parcel_id))
         )
     except (Parcel.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
@@ -242,9 +244,11 @@ def api_couriers(principal: Principal) -> QuerySet[Courier]:
     if courier is not None:
         return Courier.objects.filter(pk=courier.pk)
     if principal.role in ("session", "admin", "clerk"):
-        communities = Community.objects.filter(
-            memberships__user=principal.user
-        ) if not principal.user.is_superuser else Community.objects.all()
+        communities = (
+            Community.objects.filter(memberships__user=principal.user)
+            if not principal.user.is_superuser
+            else Community.objects.all()
+        )
         return Courier.objects.filter(communities__in=communities).distinct()
     return Courier.objects.none()
 
@@ -361,3 +365,8 @@ def admin_case_for(user: User, case_id: int | str) -> Case:
         )
     except (Case.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def can_read_metrics(user: User) -> bool:
+    """Prometheus metrics show every point's stock: superusers only (scrapers use the token)."""
+    return _authenticated(user) and bool(user.is_superuser)

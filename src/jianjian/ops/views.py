@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.defaults import server_error as django_server_error
 
+from jianjian import access
 from jianjian.ops import faults, metrics, readiness
 
 
@@ -52,8 +53,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format, for superusers or whoever holds ``JIANJIAN_METRICS_TOKEN``."""
     allowed = _bearer_ok(request, settings.METRICS_TOKEN)
     if not allowed:
-        user = getattr(request, "user", None)
-        allowed = bool(user is not None and user.is_authenticated and user.is_superuser)
+        allowed = access.can_read_metrics(getattr(request, "user", None))
     if not allowed:
         response = JsonResponse({"error": "forbidden", "message": _("Not allowed.")}, status=403)
         response["WWW-Authenticate"] = "Bearer"
