@@ -86,3 +86,15 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_focused(page, element_id: str, timeout: float = 10_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``#element_id`` has the focus (fails after ``timeout`` ms).
+
+    Not ``page.wait_for_function("…activeElement…")``: a string predicate that has to poll is
+    evaluated with eval, which the app's Content-Security-Policy forbids, so it failed exactly
+    when the focus came a moment late. Playwright's expect() checks from its own script world.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"#{element_id}")).to_be_focused(timeout=timeout)

@@ -18,7 +18,7 @@ from jianjian.communities.models import PickupProxy
 from jianjian.parcels import services
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
-from tests.e2e.conftest import PHONE, TABLET, screenshot
+from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_focused
 from tests.factories import CLERK_PASSWORD, World, make_clerk, make_world, tracking
 
 PASSWORD = CLERK_PASSWORD
@@ -69,7 +69,7 @@ def _sign_in(page_factory, world: World, viewport=TABLET, language="zh-hans"):  
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/counter/{world.counter.pk}/")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
+    wait_focused(page, "scan")
     return page
 
 
@@ -94,7 +94,10 @@ def _at_counter(world: World, resident: int = 0, carrier: str = "sf") -> Parcel:
 
 
 def _scan_focused(page) -> bool:  # type: ignore[no-untyped-def]
-    return bool(page.evaluate("document.activeElement && document.activeElement.id === 'scan'"))
+    """Wait for the scan field to have the focus back: the counter's script returns it once htmx
+    has settled the answer, a moment after the answer is on screen."""
+    wait_focused(page, "scan")
+    return True
 
 
 def test_scanner_takes_a_pre_advised_parcel_in_with_zero_clicks(page_factory, counter_world):
@@ -132,7 +135,7 @@ def test_unmatched_parcel_is_completed_with_last4_and_flat(page_factory, counter
     budget = Budget(page)
     budget.scan(number)
     page.wait_for_selector('[data-outcome="recipient"]')
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'last4'")
+    wait_focused(page, "last4")
     budget.type("5678")
     budget.press("Tab")
     budget.type("3-2-5")
@@ -159,7 +162,7 @@ def test_capacity_refusal_and_override_with_a_reason(page_factory, counter_world
     budget.scan(number)
     page.wait_for_selector('[data-outcome="capacity"]')
     assert Parcel.objects.get(tracking_number=number).state == ParcelState.ANNOUNCED
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'override'")
+    wait_focused(page, "override")
     budget.type("老人等着取")
     budget.press("Enter")
     page.wait_for_selector('[data-outcome="taken"]')
@@ -170,7 +173,7 @@ def test_capacity_refusal_and_override_with_a_reason(page_factory, counter_world
 
 def _go_pickup(page, world: World) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"/counter/{world.counter.pk}/pickup/")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
+    wait_focused(page, "scan")
 
 
 def test_pickup_by_code_hands_everything_over_in_one_click(page_factory, counter_world):

@@ -12,7 +12,7 @@ from PIL import Image
 
 from jianjian.parcels.models import CustodyEvent, EventKind, ParcelState
 from jianjian.residents import proxies
-from tests.e2e.conftest import PHONE, TABLET, screenshot
+from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_focused
 from tests.e2e.test_resident_flow import _sign_in
 from tests.factories import CLERK_PASSWORD, make_clerk, make_world
 from tests.residents.conftest import arrive
@@ -35,7 +35,7 @@ def _clerk_pickup_screen(page_factory, world):  # type: ignore[no-untyped-def]
     page.fill("#id_password", PASSWORD)
     page.press("#id_password", "Enter")
     page.wait_for_url(f"**/counter/{world.counter.pk}/pickup/")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
+    wait_focused(page, "scan")
     return page
 
 
