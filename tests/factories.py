@@ -82,32 +82,8 @@ def make_world(capacity: int = 50, slug: str | None = None) -> World:
             for t in (1, 2, 3)
         )
     Slot.objects.bulk_create(
-        [
-            Slot(
-                community=community,
-                point=locker,
-                shelf=1,
-                tier=1,
-                is_compartment=True,
-                size=SlotSize.S,
-            ),
-            Slot(
-                community=community,
-                point=locker,
-                shelf=1,
-                tier=2,
-                is_compartment=True,
-                size=SlotSize.M,
-            ),
-            Slot(
-                community=community,
-                point=locker,
-                shelf=1,
-                tier=3,
-                is_compartment=True,
-                size=SlotSize.L,
-            ),
-        ]
+        Slot(community=community, point=locker, shelf=1, tier=tier, is_compartment=True, size=size)
+        for tier, size in enumerate((SlotSize.S, SlotSize.M, SlotSize.L), start=1)
     )
     residents = [
         Resident.objects.create(
