@@ -98,3 +98,22 @@ def wait_focused(page, element_id: str, timeout: float = 10_000) -> None:  # typ
     from playwright.sync_api import expect
 
     expect(page.locator(f"#{element_id}")).to_be_focused(timeout=timeout)
+
+
+# htmx marks what it is still putting in place; none of these left means it has finished.
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-added, .htmx-settling"
+
+
+def wait_swapped(page, selector: str, timeout: float = 10_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``selector`` is on the page *and* htmx has wired it up.
+
+    htmx inserts an answer first and only processes it (attaches its triggers, applies
+    ``autofocus``) in the settle step a few milliseconds later. A test that types or clicks in
+    that window reaches an element with no htmx behaviour yet: the input's suggestion request
+    never fires, a button submits the plain form. A person never acts that fast; a test must
+    wait for what the person waits for.
+    """
+    from playwright.sync_api import expect
+
+    page.wait_for_selector(selector, timeout=timeout)
+    expect(page.locator(HTMX_BUSY)).to_have_count(0, timeout=timeout)

@@ -18,7 +18,7 @@ from jianjian.communities.models import PickupProxy
 from jianjian.parcels import services
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
-from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_focused
+from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_focused, wait_swapped
 from tests.factories import CLERK_PASSWORD, World, make_clerk, make_world, tracking
 
 PASSWORD = CLERK_PASSWORD
@@ -183,7 +183,7 @@ def test_pickup_by_code_hands_everything_over_in_one_click(page_factory, counter
     _go_pickup(page, world)
     budget = Budget(page)
     budget.scan(mine[1].pickup_code)
-    page.wait_for_selector('[data-outcome="found"]')
+    wait_swapped(page, '[data-outcome="found"]')
     budget.click("[data-hand-over]")
     page.wait_for_selector('[data-outcome="handed"]')
     assert budget.clicks == 1
@@ -198,7 +198,7 @@ def test_pickup_by_phone_tail_in_one_click(page_factory, counter_world):
     _go_pickup(page, world)
     budget = Budget(page)
     budget.scan("1111")
-    page.wait_for_selector('[data-outcome="found"]')
+    wait_swapped(page, '[data-outcome="found"]')
     budget.click("[data-hand-over]")
     page.wait_for_selector('[data-outcome="handed"]')
     parcel.refresh_from_db()
@@ -233,7 +233,7 @@ def test_proxy_pickup_in_one_click_and_the_record_says_so(page_factory, counter_
     _go_pickup(page, world)
     budget = Budget(page)
     budget.scan("9999")
-    page.wait_for_selector("[data-proxy]")
+    wait_swapped(page, "[data-proxy]")
     budget.click("[data-hand-over]")
     page.wait_for_selector('[data-outcome="handed"]')
     event = CustodyEvent.objects.get(parcel=parcel, kind=EventKind.HAND_OVER)

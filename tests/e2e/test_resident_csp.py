@@ -19,7 +19,7 @@ from jianjian.parcels import services
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.residents import cases, proxies
 from jianjian.residents.models import CaseKind
-from tests.e2e.conftest import PHONE, TABLET
+from tests.e2e.conftest import PHONE, TABLET, wait_focused, wait_swapped
 from tests.e2e.test_resident_flow import _sign_in
 from tests.factories import make_world, tracking
 from tests.residents.conftest import arrive
@@ -177,7 +177,8 @@ def test_counter_pages_have_no_csp_violation_and_htmx_works(page_factory):
     with watch.in_place():
         page.fill("#scan", tracking())
         page.press("#scan", "Enter")
-        page.wait_for_selector("#result [data-outcome='recipient']")
+        wait_swapped(page, "#result [data-outcome='recipient']")
+        wait_focused(page, "last4")
         page.fill("#last4", "5678")
         page.wait_for_selector("#flat-options option", state="attached")
 
@@ -186,7 +187,7 @@ def test_counter_pages_have_no_csp_violation_and_htmx_works(page_factory):
     with watch.in_place():
         page.fill("#scan", waiting.pickup_code)
         page.press("#scan", "Enter")
-        page.wait_for_selector("[data-outcome='found']")
+        wait_swapped(page, "[data-outcome='found']")
         page.click("[data-hand-over]")
         page.wait_for_selector("[data-outcome='handed']")
 

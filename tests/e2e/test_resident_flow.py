@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from jianjian.communities.models import Membership, StaffRole
 from jianjian.notify.models import Notification
 from jianjian.residents.models import Case, CaseState
-from tests.e2e.conftest import PHONE, TABLET, screenshot
+from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_swapped
 from tests.factories import make_world
 from tests.residents.conftest import arrive
 
@@ -84,7 +84,7 @@ def test_resident_qr_proxy_and_complaint(page_factory):
     _staff_login(counter, "clerk-a", f"/counter/{world.counter.pk}/pickup/")
     counter.fill("#scan", token)
     counter.press("#scan", "Enter")
-    counter.wait_for_selector("[data-outcome='found']")
+    wait_swapped(counter, "[data-outcome='found']")
     for box in counter.locator("input[name=parcel]").all():
         if box.get_attribute("value") != str(first.pk):
             box.uncheck()
@@ -103,7 +103,7 @@ def test_resident_qr_proxy_and_complaint(page_factory):
     # They give the last 4 digits of their phone at the counter.
     counter.fill("#scan", "1234")
     counter.press("#scan", "Enter")
-    counter.wait_for_selector("[data-outcome='found'] [data-proxy]")
+    wait_swapped(counter, "[data-outcome='found'] [data-proxy]")
     counter.click("[data-hand-over]")
     counter.wait_for_selector("[data-outcome='handed']")
     second.refresh_from_db()

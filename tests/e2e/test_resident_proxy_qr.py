@@ -12,7 +12,7 @@ from PIL import Image
 
 from jianjian.parcels.models import CustodyEvent, EventKind, ParcelState
 from jianjian.residents import proxies
-from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_focused
+from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_focused, wait_swapped
 from tests.e2e.test_resident_flow import _sign_in
 from tests.factories import CLERK_PASSWORD, make_clerk, make_world
 from tests.residents.conftest import arrive
@@ -59,7 +59,7 @@ def test_proxy_shows_their_qr_and_the_clerk_hands_over_in_one_click(page_factory
     counter = _clerk_pickup_screen(page_factory, world)
     counter.keyboard.type(token)
     counter.keyboard.press("Enter")
-    counter.wait_for_selector("[data-outcome='found'] [data-proxy]")
+    wait_swapped(counter, "[data-outcome='found'] [data-proxy]")
     result = counter.inner_text("#result")
     assert for_proxy.pickup_code in result and kept.pickup_code not in result
     assert "1234" in result

@@ -14,7 +14,7 @@ from jianjian.parcels.fold import check
 from jianjian.parcels.models import ParcelState
 from jianjian.points import disinfection
 from jianjian.points.models import DisinfectionLog
-from tests.e2e.conftest import PHONE, TABLET, screenshot
+from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_swapped
 from tests.factories import make_world, tracking
 
 PASSWORD = "a-long-password-7"
@@ -25,7 +25,9 @@ def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.press("input[name=password]", "Enter")
-    page.wait_for_load_state()
+    # Not wait_for_load_state(): the login page itself is loaded, so it returns at once and the
+    # next goto() can cut the sign-in POST short.
+    page.wait_for_url(lambda url: "/login/" not in url)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,7 +59,7 @@ def test_stocktake_disinfection_and_dashboard_in_the_browser(page_factory, langu
     for number in (on_shelf.tracking_number, stray.tracking_number):
         page.fill("[data-testid=scan]", number)
         page.press("[data-testid=scan]", "Enter")
-        page.wait_for_selector(f"[data-testid=last]:has-text('{number}')")
+        wait_swapped(page, f"[data-testid=last]:has-text('{number}')")
     assert page.inner_text("[data-testid=missing-count]") == "1"
     assert page.inner_text("[data-testid=unexpected-count]") == "1"
     page.wait_for_selector(f"[data-testid=missing-{lost.tracking_number}]")
@@ -65,7 +67,7 @@ def test_stocktake_disinfection_and_dashboard_in_the_browser(page_factory, langu
     screenshot(page, f"stocktake-discrepancies-{language}-phone")
 
     page.click(f"[data-testid=do-mark_missing-{lost.tracking_number}]")
-    page.wait_for_selector(f"[data-testid=resolved-{lost.tracking_number}]")
+    wait_swapped(page, f"[data-testid=resolved-{lost.tracking_number}]")
     page.click(f"[data-testid=do-move_here-{stray.tracking_number}]")
     page.wait_for_selector(f"[data-testid=resolved-{stray.tracking_number}]")
     assert page.inner_text("[data-testid=missing-count]") == "0"
