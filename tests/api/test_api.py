@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from jianjian.couriers.models import Manifest
@@ -347,8 +349,6 @@ def test_the_drop_plan_groups_the_couriers_parcels_by_point(api: Tokens):
 
 
 def test_returns_list_dead_parcels_of_the_couriers_carrier(api: Tokens, time_machine):
-    import datetime as dt
-
     from jianjian import clock
 
     mine, _theirs = sf_parcel(api), zto_parcel(api)
@@ -372,3 +372,25 @@ def test_error_messages_follow_the_callers_language(api: Tokens):
     en = api.anonymous.client.get("/api/v1/parcels", HTTP_ACCEPT_LANGUAGE="en").json()
     assert zh["code"] == en["code"] == "unauthenticated"
     assert "令牌" in zh["message"] and "token" in en["message"]
+
+
+def test_a_tokens_last_use_is_shown_to_the_admin(api: Tokens, time_machine):
+    """The admin revokes tokens nobody uses any more: last_used_at tells which, to 5 minutes."""
+    from jianjian.couriers.models import ApiToken
+    from jianjian.couriers.tokens import hash_token
+
+    token = ApiToken.objects.get(key_hash=hash_token(api.sf.token))
+    assert token.last_used_at is None
+    start = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+    time_machine.move_to(start, tick=False)
+    assert api.sf.get("/points").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == start
+    time_machine.move_to(start + dt.timedelta(minutes=2), tick=False)
+    api.sf.get("/points")
+    token.refresh_from_db()
+    assert token.last_used_at == start  # not a write per request
+    time_machine.move_to(start + dt.timedelta(minutes=6), tick=False)
+    api.sf.get("/points")
+    token.refresh_from_db()
+    assert token.last_used_at == start + dt.timedelta(minutes=6)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
 
+from jianjian import clock
 from jianjian.communities.models import Community
 from jianjian.couriers.models import ApiToken, Carrier
 
@@ -39,11 +41,23 @@ def create_token(
     return token, raw
 
 
+# How stale ``last_used_at`` may get: it tells an admin which tokens are still in use (to revoke
+# the others), which needs minutes, not a write on every request of a busy scanner.
+LAST_USED_GRAIN = dt.timedelta(minutes=5)
+
+
 def find_token(raw: str) -> ApiToken | None:
+    """The active token with this secret, its ``last_used_at`` brought up to date."""
     if not raw.startswith("jj_") or len(raw) > 200:
         return None
-    return (
+    token = (
         ApiToken.objects.filter(key_hash=hash_token(raw), active=True)
         .select_related("user", "carrier")
         .first()
     )
+    if token is not None:
+        now = clock.now()
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRAIN:
+            token.last_used_at = now
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
