@@ -102,3 +102,56 @@ def test_the_daily_backup_runs_beside_the_server_without_stalling_it(served):
     assert list(backups.glob("*.sha256")), "no daily backup was written"
     for _ in range(10):
         assert urllib.request.urlopen(f"{base}/admin/login/", timeout=10).status == 200
+
+
+def _children(pid: int) -> set[int]:
+    """The pids whose parent is ``pid`` (read from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while the folder was read
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left to collect
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_server_takes_its_workers_and_helpers_with_it(tmp_path: Path):
+    """SIGKILL to `jianjian serve` (the OOM killer, a supervisor's last resort): its web workers
+    and helpers must not live on as orphans holding the port and running a second worker."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIANJIAN_DATABASE")} | {
+        "JIANJIAN_DATA_DIR": str(tmp_path)
+    }
+    cli = [sys.executable, "-m", "jianjian.cli"]
+    subprocess.run([*cli, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
+    port = _free_port()
+    proc = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2"], env=env)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+        children = _children(proc.pid)
+        # Two web workers, the notification worker and the daily backup.
+        assert len(children) == 4, children
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+        time.sleep(0.1)  # waiting for the kernel's SIGTERM to be acted on; bounded
+    left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children if _alive(pid)}
+    assert not left, f"orphans left behind: {left}"
+    with socket.socket() as s:
+        # As a server binds (closed connections may linger in TIME_WAIT): only a socket still
+        # listening on the port makes this fail.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen()

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> None:
         command = [ALIASES.get(args[0], args[0]), *args[1:]]
     from django.core.management import execute_from_command_line
 
+    from jianjian.ops.lifeline import follow_parent
+
+    follow_parent()  # a helper of `jianjian serve` (worker, daily backup) ends when serve does
     execute_from_command_line(["jianjian", *command])
 
 

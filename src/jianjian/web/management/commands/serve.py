@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
+from jianjian.ops.lifeline import mark_children
+
 
 def refuse_unapplied_migrations() -> None:
     """Stop with the command to run, rather than serve pages against an old schema."""
@@ -75,6 +77,9 @@ class Command(BaseCommand):
         # Helpers run as separate processes, never threads of this one: granian forks its workers
         # from here, and a fork while a thread holds SQLite's locks hangs the child. A crash in a
         # helper never takes the counter down either.
+        # Every process started below (helpers, granian's workers) ends with this one, even if
+        # this one is killed outright (see ops/lifeline.py).
+        mark_children()
         helpers: list[subprocess.Popen[bytes]] = []
         if settings.BACKUP_DAILY and not options["no_backup"]:
             helpers.append(
