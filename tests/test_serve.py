@@ -130,7 +130,8 @@ def test_a_killed_server_takes_its_workers_and_helpers_with_it(tmp_path: Path):
     """SIGKILL to `jianjian serve` (the OOM killer, a supervisor's last resort): its web workers
     and helpers must not live on as orphans holding the port and running a second worker."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIANJIAN_DATABASE")} | {
-        "JIANJIAN_DATA_DIR": str(tmp_path)
+        "JIANJIAN_DATA_DIR": str(tmp_path),
+        "TMPDIR": str(tmp_path),  # the metrics folder a killed server cannot remove goes here
     }
     cli = [sys.executable, "-m", "jianjian.cli"]
     subprocess.run([*cli, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
@@ -155,3 +156,37 @@ def test_a_killed_server_takes_its_workers_and_helpers_with_it(tmp_path: Path):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
         s.listen()
+
+
+def test_metrics_add_up_the_requests_of_every_web_worker(tmp_path: Path):
+    """Two granian worker processes answer; one scrape counts every request, whichever process
+    served it and whichever answers the scrape (the counts go through PROMETHEUS_MULTIPROC_DIR)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIANJIAN_DATABASE")} | {
+        "JIANJIAN_DATA_DIR": str(tmp_path),
+        "JIANJIAN_METRICS_TOKEN": "scrape-token-for-test",
+    }
+    cli = [sys.executable, "-m", "jianjian.cli"]
+    subprocess.run([*cli, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--workers", "2", "--no-worker", "--no-backup"],
+        env=env,
+    )
+    try:
+        _wait_for(f"{base}/healthz", proc)
+        answered = 1  # the readiness probe above
+        for _ in range(60):  # a connection each: the kernel spreads them over both workers
+            assert urllib.request.urlopen(f"{base}/healthz", timeout=10).status == 200
+            answered += 1
+        scrape = urllib.request.Request(
+            f"{base}/metrics", headers={"Authorization": "Bearer scrape-token-for-test"}
+        )
+        for _ in range(4):  # whichever worker answers the scrape, the sum is the same
+            text = urllib.request.urlopen(scrape, timeout=10).read().decode()
+            line = 'jianjian_http_requests_total{method="GET",route="/healthz",status="200"}'
+            counted = [row for row in text.splitlines() if row.startswith(line)]
+            assert counted and float(counted[0].split()[-1]) == answered, counted
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -3,8 +3,8 @@
 Two kinds, chosen so that granian's several worker processes still add up:
 
 - request counters and the latency histogram are counted in the process that served the request.
-  ``jianjian serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` (a folder in the data directory, emptied at
-  start) so every worker process writes its counts there and a scrape sums them all;
+  ``jianjian serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder per run) so
+  every worker process writes its counts there and a scrape sums them all;
 - everything about the record (parcels on hand per point, outbox backlog, worker lag) is computed
   from the database at scrape time, so it is the same whichever process answers.
 """

@@ -52,6 +52,19 @@ def prepare_metrics_dir() -> str:
 
 class Command(BaseCommand):
     help = "Serve the web app with granian and run the notification worker alongside."
+    metrics_dir = ""
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        # The folder must be named before prometheus_client is first imported: it picks in-process
+        # or multi-process counting once, at import. Django's system checks, which run before
+        # handle(), import the URLconf and with it the metrics; granian's workers are forked
+        # from this process and inherit that choice. Chosen in-process, each worker counted
+        # only in its own memory and a scrape showed no request at all.
+        self.metrics_dir = prepare_metrics_dir()
+        try:
+            super().run_from_argv(argv)
+        finally:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("JIANJIAN_HOST", "127.0.0.1"))
@@ -73,7 +86,8 @@ class Command(BaseCommand):
         from granian.server import Server
 
         refuse_unapplied_migrations()
-        metrics_dir = prepare_metrics_dir()
+        # Called as `call_command("serve")` the folder is made here (and removed below).
+        own_dir = "" if self.metrics_dir else prepare_metrics_dir()
         # Helpers run as separate processes, never threads of this one: granian forks its workers
         # from here, and a fork while a thread holds SQLite's locks hangs the child. A crash in a
         # helper never takes the counter down either.
@@ -97,7 +111,8 @@ class Command(BaseCommand):
                 workers=options["workers"],
             ).serve()
         finally:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+            if own_dir:
+                shutil.rmtree(own_dir, ignore_errors=True)
             for helper in helpers:
                 helper.terminate()
             for helper in helpers:
