@@ -44,11 +44,8 @@ def today(community: Community) -> dt.date:
 
 def drop_plan(community: Community, parcels: QuerySet[Parcel]) -> DropPlan:
     """Announced ``parcels`` of ``community`` grouped by planned point, then the overflow."""
-    announced = list(
-        parcels.filter(community=community, state=ParcelState.ANNOUNCED)
-        .select_related("recipient_flat")
-        .order_by("pk")
-    )
+    waiting = parcels.filter(community=community, state=ParcelState.ANNOUNCED)
+    announced = list(waiting.select_related("recipient_flat").order_by("pk"))
     points = {p.pk: p for p in CollectionPoint.objects.filter(community=community)}
     stops: dict[int, PlanStop] = {}
     unplanned: list[Parcel] = []
@@ -60,8 +57,10 @@ def drop_plan(community: Community, parcels: QuerySet[Parcel]) -> DropPlan:
             stop.parcels.append(parcel)
         else:
             unplanned.append(parcel)
+    # One query with the parcels as a subquery: a list of ids would hit SQLite's variable limit
+    # on a big day (and was once cut at 5,000, showing the rest as "not_planned").
     reasons = dict(
-        Overflow.objects.filter(parcel__in=[p.pk for p in unplanned[:5000]]).values_list(
+        Overflow.objects.filter(community=community, parcel__in=waiting.values("pk")).values_list(
             "parcel_id", "reasons"
         )
     )
