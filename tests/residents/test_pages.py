@@ -195,6 +195,36 @@ def test_expired_grant_shows_nothing(world):
         assert parcel.pickup_code not in proxy.get("/me/").content.decode()
 
 
+def test_preferences_apply_to_every_flat_of_the_phone(world, resident_client):
+    """One phone, a flat here and a flat in another community: the channels and quiet hours
+    chosen once hold for the parcels of both; the preferred point only where it is a point."""
+    from jianjian.notify.models import ResidentPreference
+
+    first = world.residents[0]
+    elsewhere = make_world().residents[0]
+    assert elsewhere.phone == first.phone and elsewhere.community != first.community
+    response = resident_client.post(
+        "/me/preferences/",
+        {
+            "channels": ["sms", "email"],
+            "email": "wang@example.org",
+            "language": "en",
+            "preferred_point": world.counter2.pk,
+            "quiet_start": "22:00",
+            "quiet_end": "07:30",
+        },
+    )
+    assert response.status_code == 302
+    for record in (first, elsewhere):
+        pref = ResidentPreference.objects.get(resident=record)
+        assert pref.channel_list() == ["sms", "email"] and pref.email == "wang@example.org"
+        record.refresh_from_db()
+        assert (record.quiet_start, record.quiet_end) == (dt.time(22, 0), dt.time(7, 30))
+        assert record.locker_consent is False
+    assert first.preferred_point_id == world.counter2.pk
+    assert elsewhere.preferred_point_id is None
+
+
 def test_preferences_save_and_bad_input_writes_nothing(world, resident_client):
     resident = world.residents[0]
     response = resident_client.post(

@@ -264,7 +264,10 @@ def proxy_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @signed_in
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
-    residents = list(access.own_residents(request.user))
+    # One phone can be the resident of several flats (a family with two flats, a landlord):
+    # the form shows the first record's settings and saving applies them to every record, since
+    # they are the preferences of the person holding the phone.
+    residents = list(access.own_residents(request.user).order_by("pk"))
     if not residents:
         return render(request, "residents/preferences.html", {"form": None})
     resident = residents[0]
@@ -285,7 +288,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, initial=initial, points=points)
     if request.method == "POST" and form.is_valid():
         try:
-            _save_preferences(resident, pref, form.cleaned_data)
+            _save_preferences(residents, form.cleaned_data)
         except ValidationError as exc:
             # The model's own check (ResidentPreference.clean) has the last word.
             for field, errors in exc.message_dict.items():
@@ -298,21 +301,29 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 @transaction.atomic
-def _save_preferences(
-    resident: Resident, pref: ResidentPreference | None, data: dict[str, Any]
-) -> None:
-    """The resident's row and their notification preference, together or not at all."""
-    pref = pref or ResidentPreference(resident=resident)
-    pref.channels = list(data["channels"])
-    pref.email = data["email"]
-    pref.language = data["language"]
-    pref.full_clean()
-    pref.save()
-    resident.preferred_point_id = data["preferred_point"]
-    resident.locker_consent = data["locker_consent"]
-    resident.quiet_start = data["quiet_start"]
-    resident.quiet_end = data["quiet_end"]
-    resident.save(update_fields=["preferred_point", "locker_consent", "quiet_start", "quiet_end"])
+def _save_preferences(residents: list[Resident], data: dict[str, Any]) -> None:
+    """Every record of the person and their notification preferences, all or nothing.
+
+    The preferred point is a point of the first record's community (the form offers those), so
+    it is set on the records in that community only.
+    """
+    community_id = residents[0].community_id
+    prefs = {p.resident_id: p for p in ResidentPreference.objects.filter(resident__in=residents)}
+    for resident in residents:
+        pref = prefs.get(resident.pk) or ResidentPreference(resident=resident)
+        pref.channels = list(data["channels"])
+        pref.email = data["email"]
+        pref.language = data["language"]
+        pref.full_clean()
+        pref.save()
+        fields = ["locker_consent", "quiet_start", "quiet_end"]
+        if resident.community_id == community_id:
+            resident.preferred_point_id = data["preferred_point"]
+            fields.append("preferred_point")
+        resident.locker_consent = data["locker_consent"]
+        resident.quiet_start = data["quiet_start"]
+        resident.quiet_end = data["quiet_end"]
+        resident.save(update_fields=fields)
 
 
 # --- reports -------------------------------------------------------------------------------
