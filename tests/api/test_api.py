@@ -394,3 +394,52 @@ def test_a_tokens_last_use_is_shown_to_the_admin(api: Tokens, time_machine):
     api.sf.get("/points")
     token.refresh_from_db()
     assert token.last_used_at == start + dt.timedelta(minutes=6)
+
+
+def test_the_largest_manifest_the_schema_allows_fits_in_a_request():
+    """20,000 rows at the longest a valid row gets (names and flats in Chinese, escaped, the
+    numbers ASCII as validation requires), pretty-printed: not refused for its size."""
+    import json
+
+    from django.conf import settings
+
+    from jianjian.api.schemas import ManifestIn, ManifestRowIn
+
+    def longest(schema, name: str) -> int:  # type: ignore[no-untyped-def]
+        field = schema.model_fields[name]
+        return next(m.max_length for m in field.metadata if hasattr(m, "max_length"))
+
+    row = {
+        name: ("张" if name in {"name", "flat"} else "9") * longest(ManifestRowIn, name)
+        for name in ManifestRowIn.model_fields
+    }
+    body = {
+        "community": "x" * longest(ManifestIn, "community"),
+        "parcels": [row] * longest(ManifestIn, "parcels"),
+    }
+    assert len(json.dumps(body, indent=2).encode()) <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+@pytest.mark.parametrize("key", ["", "too-big-1"])
+def test_a_request_over_the_size_limit_gets_a_json_413_and_writes_nothing(
+    api: Tokens, settings, key: str
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    rows = [{"tracking_number": tracking(), "name": "张三" * 20} for _ in range(12000)]
+    body = {"community": api.world.community.slug, "parcels": rows}
+    headers = (
+        {"Idempotency-Key": key, "Accept-Language": "en"} if key else {"Accept-Language": "en"}
+    )
+    response = api.sf.post("/manifests", body, headers=headers)
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert "larger than 1 MB" in response.json()["message"]
+    assert not Manifest.objects.exists() and not Parcel.objects.exists()
+
+
+def test_the_size_refusal_is_in_chinese_by_default(api: Tokens, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    rows = [{"tracking_number": tracking(), "name": "张三" * 20} for _ in range(12000)]
+    response = api.sf.post("/manifests", {"community": api.world.community.slug, "parcels": rows})
+    assert response.status_code == 413
+    assert response.json()["message"] == "请求超过 1 MB，请分批发送。"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -35,6 +37,7 @@ ERRORS: dict[int, type[Schema]] = {
     403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
+    413: ErrorOut,
     422: ErrorOut,
 }
 
@@ -46,6 +49,12 @@ class Forbidden(Exception):
         super().__init__(message)
         self.message = message or _("Your role may not do this.")
         self.code = code
+
+
+def too_large_message() -> str:
+    return _("The request is larger than %(mb)s MB. Send it in smaller parts.") % {
+        "mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    }
 
 
 def status_of(exc: ParcelError) -> int:
@@ -69,6 +78,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ManifestError)
     def manifest_error(request: HttpRequest, exc: ManifestError) -> HttpResponse:
         return reply(request, 422, exc.code, exc.message)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return reply(request, 413, "too_large", too_large_message())
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -13,10 +13,12 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from jianjian.api.errors import too_large_message
 from jianjian.couriers.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -52,7 +54,10 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             return view(request, *args, **kwargs)
         if len(key) > MAX_KEY:
             return _error(400, "idempotency_key_invalid", _("The Idempotency-Key is too long."))
-        scope, digest = _scope(request), _request_hash(request)
+        try:
+            scope, digest = _scope(request), _request_hash(request)
+        except RequestDataTooBig:  # read here first, before the API's own error handlers
+            return _error(413, "too_large", too_large_message())
         try:
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(scope=scope, key=key, request_hash=digest)
