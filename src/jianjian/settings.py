@@ -49,6 +49,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("JIANJIAN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("JIANJIAN_CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies of ours in front of `jianjian serve` (0: served directly). With N, the visitor's
+# address is read from X-Forwarded-For (ops/forwarded.py), so per-address limits are per visitor.
+PROXY_COUNT = env_int("JIANJIAN_PROXY_COUNT", 0, minimum=0)
 # Largest request body read into memory (file uploads are spooled to disk instead). Django's
 # 2.5 MB refused a 20,000-row JSON manifest, which the API's schema allows.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("JIANJIAN_MAX_REQUEST_MB", 16, minimum=1) * 1024 * 1024
@@ -76,7 +79,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the request id, the JSON request log and the metrics see every request (issue 8).
+    # Before anything reads the visitor's address (only active with JIANJIAN_PROXY_COUNT).
+    "jianjian.ops.forwarded.ForwardedForMiddleware",
+    # Then: the request id, the JSON request log and the metrics see every request (issue 8).
     "jianjian.ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
