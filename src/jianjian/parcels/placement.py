@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from jianjian.parcels.errors import InvalidInput, NoRoom
@@ -94,35 +95,34 @@ def following_seq(seq: int) -> int:
     return seq % CODE_CYCLE + 1
 
 
-# How many codes one probe asks the database about. A point's next codes are almost always free,
-# so one query answers a scan instead of one query per code tried.
-PROBE = 32
-
-
 class CodeBook:
-    """Hands out a point's pickup codes, skipping codes still held, reading which are held a
-    window of codes at a time.
+    """Hands out a point's pickup codes, skipping codes still held, with at most two reads of
+    which codes are held.
+
+    It first asks about the codes it expects to hand out (:meth:`probe`: a batch's next codes,
+    or one scan's next code), which nearly always are free. Only when one of them turns out held
+    (the sequence came round while parcels of its last round are still there) does it read every
+    code held at the point, once, and decide the rest from that.
 
     Lives inside one transaction that holds the point's lock: nothing else can take or free a
-    code of this point meanwhile, so what it has read stays true until it hands a code out (it
-    then counts that code as held). Whoever writes a code by other means must start a new book.
+    code of this point meanwhile, so what it has read stays true, and it counts each code it
+    hands out as held. Whoever writes a code of the point by other means starts a new book.
     """
 
     def __init__(self, point: CollectionPoint) -> None:
         self.point = point
         self._held: set[str] = set()
         self._free: set[str] = set()
+        self._asked = False
+        self._complete = False  # every held code is in _held
 
     def probe(self, codes: Iterable[str]) -> None:
         """Learn in one query which of ``codes`` are held by a parcel at the point."""
-        unknown = {c for c in codes if c not in self._held and c not in self._free}
+        unknown = {c for c in codes if not self._knows(c)}
         if not unknown:
             return
-        held = set(
-            Parcel.objects.filter(
-                point=self.point, state__in=CODE_HOLDING_STATES, pickup_code__in=unknown
-            ).values_list("pickup_code", flat=True)
-        )
+        self._asked = True
+        held = set(self._held_codes().filter(pickup_code__in=unknown))
         self._held |= held
         self._free |= unknown - held
 
@@ -135,20 +135,28 @@ class CodeBook:
         for _attempt in range(CODE_CYCLE):
             point.code_seq = following_seq(point.code_seq)
             code = pickup_code(point, slot, point.code_seq)
-            if code not in self._held and code not in self._free:
-                self._probe_from(slot, point.code_seq)
-            if code in self._free:
+            if not self._knows(code):
+                if self._asked:
+                    self._read_all()
+                else:
+                    self.probe([code])
+            if code not in self._held:
                 self._free.discard(code)
                 self._held.add(code)
                 return code
         raise NoRoom(_("Every pickup code of %(point)s is in use.") % {"point": point.name})
 
-    def _probe_from(self, slot: Slot, seq: int) -> None:
-        window = []
-        for _i in range(PROBE):
-            window.append(pickup_code(self.point, slot, seq))
-            seq = following_seq(seq)
-        self.probe(window)
+    def _knows(self, code: str) -> bool:
+        return self._complete or code in self._held or code in self._free
+
+    def _read_all(self) -> None:
+        self._held |= set(self._held_codes())
+        self._complete = True
+
+    def _held_codes(self) -> QuerySet[Parcel, str]:
+        return Parcel.objects.filter(point=self.point, state__in=CODE_HOLDING_STATES).values_list(
+            "pickup_code", flat=True
+        )
 
 
 def next_pickup_code(point: CollectionPoint, slot: Slot) -> str:
