@@ -77,6 +77,26 @@ def setup_community(flats_per_building: int = 100, buildings: int = 20):  # type
     return community, points, raw
 
 
+def more_points(community, codes: list[str]) -> list:  # type: ignore[no-untyped-def]
+    """Counters like A and B, added after the manifest (whose allocation sees only A and B)."""
+    from jianjian.communities.models import Membership
+    from jianjian.points.models import CollectionPoint, PointKind, Slot
+
+    points = []
+    for code in codes:
+        point = CollectionPoint.objects.create(
+            community=community, code=code, name=f"counter {code}", kind=PointKind.COUNTER
+        )
+        Slot.objects.bulk_create(
+            Slot(community=community, point=point, shelf=s, tier=t)
+            for s in range(1, 11)
+            for t in range(1, 6)
+        )
+        points.append(point)
+    Membership.objects.get(community=community, user__username="bench-clerk").points.add(*points)
+    return points
+
+
 def phone(n: int) -> str:
     return f"138{n % 100_000_000:08d}"
 
@@ -120,6 +140,22 @@ def bench_manifest(community, rows: int) -> dict[str, float]:  # type: ignore[no
     }
 
 
+def autovacuum() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        return bool(cursor.fetchone()[0] == "on")
+
+
+def run_sql(sql: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    connection.close()  # granian's workers hold their own connections; keep ours short
+
+
 def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
@@ -147,9 +183,12 @@ def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
-def load(token: str, point_id: int, seconds: float, clients: int, batch: int) -> dict[str, float]:
-    """``clients`` keep-alive connections post scans for ``seconds``; returns scans/s."""
-    numbers = itertools.count(3_000_000_000_000 + batch * 10_000_000)
+def load(  # type: ignore[no-untyped-def]
+    token: str, point_ids: list[int], seconds: float, clients: int, batch: int, run: int
+):
+    """``clients`` keep-alive connections post scans for ``seconds``, client i at point
+    ``point_ids[i % len(point_ids)]``; returns scans/s. ``run`` keeps each run's numbers new."""
+    numbers = itertools.count(3_000_000_000_000 + run * 10_000_000)
     lock = threading.Lock()
     done = [0]
     errors = [0]
@@ -161,7 +200,7 @@ def load(token: str, point_id: int, seconds: float, clients: int, batch: int) ->
         with lock:
             return f"SF{next(numbers)}"
 
-    def client() -> None:
+    def client(point_id: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         while time.perf_counter() < stop_at:
             scans = [
@@ -183,7 +222,10 @@ def load(token: str, point_id: int, seconds: float, clients: int, batch: int) ->
                 errors[0] += batch - ok
                 latencies.append(elapsed)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(point_ids[i % len(point_ids)],))
+        for i in range(clients)
+    ]
     start = time.perf_counter()
     for th in threads:
         th.start()
@@ -291,6 +333,11 @@ def main() -> None:
         choices=["manifest", "intake"],
         help="run only the manifest import or only the HTTP intake load",
     )
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="on a server without autovacuum, leave the planner without statistics",
+    )
     args = parser.parse_args()
     configure(args.database, "api")
     from django.db import connections
@@ -307,23 +354,40 @@ def main() -> None:
         )
     if args.only == "manifest":
         return
-    for point in points:  # intake is about throughput here, not the daily cap
+    more = more_points(community, ["C", "D", "E", "F"])
+    for point in points + more:  # intake is about throughput here, not the daily cap
         point.daily_capacity = 10_000_000
         point.save()
     connections.close_all()
     server = start_server(dict(os.environ))
+    runs = (
+        (8, 1, [points[0]], "one scan a request, 8 clients"),
+        (4, 50, [points[1]], "batch of 50, 4 clients"),
+        # A district's stations: each client the scan stream of its own point. (At one point the
+        # batches queue for the point's lock, which keeps its code sequence and counts exact.)
+        (4, 50, more, "batch of 50, 4 clients at 4 points"),
+    )
+    analyze = args.database == "postgres" and not args.no_analyze and not autovacuum()
+    if analyze:
+        print(
+            "autovacuum is off on this server: the bench runs ANALYZE before each run, as "
+            "autovacuum would keep the statistics of a deployed database (--no-analyze: do not)"
+        )
     try:
-        for clients, batch, point in ((8, 1, points[0]), (4, 50, points[1])):
-            r = load(token, point.pk, args.seconds, clients, batch)
+        for run, (clients, batch, at, label) in enumerate(runs):
+            if analyze:
+                run_sql("ANALYZE")
+            r = load(token, [p.pk for p in at], args.seconds, clients, batch, run)
             print(
-                f"intake ({'batch of ' + str(batch) if batch > 1 else 'one scan a request'}, "
-                f"{clients} clients): {r['scans_per_s']:.0f} scans/s; {r['scans']} ok, "
+                f"intake ({label}): {r['scans_per_s']:.0f} scans/s; {r['scans']} ok, "
                 f"{r['errors']} failed; request p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
             )
     finally:
         server.terminate()
         server.wait(timeout=20)
     if args.profile:
+        if analyze:
+            run_sql("ANALYZE")
         print(profile_intake(points[0], 1, requests=300))
         print(profile_intake(points[1], 50, requests=40))
 
