@@ -436,7 +436,7 @@ def intake_many(
             with transaction.atomic():
                 return _BatchIntake(locked, actor, method, courier).run(scans)
         except IntegrityError:
-            pass
+            pass  # the savepoint undid the whole fast attempt; the scans go one by one
         return [_intake_in_savepoint(point, scan, actor, method, courier) for scan in scans]
 
 
