@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/api.py                 # PostgreSQL (the target's database)
     .venv/bin/python bench/api.py --rows 20000 --seconds 5
-    .venv/bin/python bench/api.py --profile       # also: where a single scan's time goes
+    .venv/bin/python bench/api.py --profile       # also: where a scan's and a batch's time goes
+    .venv/bin/python bench/api.py --only intake   # only the HTTP intake load (or: --only manifest)
 
 Prints its figures; the latest results and the machine go in docs/benchmarks.md.
 """
@@ -76,6 +77,26 @@ def setup_community(flats_per_building: int = 100, buildings: int = 20):  # type
     return community, points, raw
 
 
+def more_points(community, codes: list[str]) -> list:  # type: ignore[no-untyped-def]
+    """Counters like A and B, added after the manifest (whose allocation sees only A and B)."""
+    from jianjian.communities.models import Membership
+    from jianjian.points.models import CollectionPoint, PointKind, Slot
+
+    points = []
+    for code in codes:
+        point = CollectionPoint.objects.create(
+            community=community, code=code, name=f"counter {code}", kind=PointKind.COUNTER
+        )
+        Slot.objects.bulk_create(
+            Slot(community=community, point=point, shelf=s, tier=t)
+            for s in range(1, 11)
+            for t in range(1, 6)
+        )
+        points.append(point)
+    Membership.objects.get(community=community, user__username="bench-clerk").points.add(*points)
+    return points
+
+
 def phone(n: int) -> str:
     return f"138{n % 100_000_000:08d}"
 
@@ -119,6 +140,22 @@ def bench_manifest(community, rows: int) -> dict[str, float]:  # type: ignore[no
     }
 
 
+def autovacuum() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        return bool(cursor.fetchone()[0] == "on")
+
+
+def run_sql(sql: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    connection.close()  # granian's workers hold their own connections; keep ours short
+
+
 def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
     cmd = [
         sys.executable,
@@ -146,9 +183,12 @@ def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
-def load(token: str, point_id: int, seconds: float, clients: int, batch: int) -> dict[str, float]:
-    """``clients`` keep-alive connections post scans for ``seconds``; returns scans/s."""
-    numbers = itertools.count(3_000_000_000_000 + batch * 10_000_000)
+def load(  # type: ignore[no-untyped-def]
+    token: str, point_ids: list[int], seconds: float, clients: int, batch: int, run: int
+):
+    """``clients`` keep-alive connections post scans for ``seconds``, client i at point
+    ``point_ids[i % len(point_ids)]``; returns scans/s. ``run`` keeps each run's numbers new."""
+    numbers = itertools.count(3_000_000_000_000 + run * 10_000_000)
     lock = threading.Lock()
     done = [0]
     errors = [0]
@@ -160,7 +200,7 @@ def load(token: str, point_id: int, seconds: float, clients: int, batch: int) ->
         with lock:
             return f"SF{next(numbers)}"
 
-    def client() -> None:
+    def client(point_id: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         while time.perf_counter() < stop_at:
             scans = [
@@ -182,7 +222,10 @@ def load(token: str, point_id: int, seconds: float, clients: int, batch: int) ->
                 errors[0] += batch - ok
                 latencies.append(elapsed)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(point_ids[i % len(point_ids)],))
+        for i in range(clients)
+    ]
     start = time.perf_counter()
     for th in threads:
         th.start()
@@ -201,37 +244,80 @@ def load(token: str, point_id: int, seconds: float, clients: int, batch: int) ->
     }
 
 
-def profile_intake(point, n: int = 300) -> str:  # type: ignore[no-untyped-def]
-    """Where one scan's server time goes (in process, through the API view)."""
+def profile_intake(point, batch: int, requests: int = 100) -> str:  # type: ignore[no-untyped-def]
+    """Where a request's server time goes, in process through the API (no HTTP server): the whole
+    request, the lifecycle service inside it and the SQL inside that; then a cProfile listing."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from jianjian.couriers.models import ApiToken
     from jianjian.couriers.tokens import create_token
+    from jianjian.parcels import services
 
     user = ApiToken.objects.get(name="bench").user
-    _t, raw = create_token("profile", role="clerk", user=user)
+    _t, raw = create_token(f"profile-{batch}", role="clerk", user=user)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_HOST="127.0.0.1")
+    numbers = itertools.count(4_000_000_000_000 + batch * 10_000_000)
+    spent = {"service": 0.0, "sql": 0.0, "queries": 0}
 
-    def scan(i: int) -> None:
-        body = {
-            "point_id": point.pk,
-            "tracking_number": f"SF{4_000_000_000_000 + i}",
-            "phone": phone(i),
-            "override_reason": "bench",
-        }
-        client.post("/api/v1/parcels/intake", body, content_type="application/json")
+    def post() -> None:
+        scans = [
+            {"tracking_number": f"SF{next(numbers)}", "phone": phone(n), "override_reason": "bench"}
+            for n in range(batch)
+        ]
+        if batch == 1:
+            path, body = "/api/v1/parcels/intake", {"point_id": point.pk, **scans[0]}
+        else:
+            path, body = "/api/v1/parcels/intake/batch", {"point_id": point.pk, "scans": scans}
+        response = client.post(path, body, content_type="application/json")
+        assert response.status_code == 200, response.content
 
-    with CaptureQueriesContext(connection) as queries:
-        scan(-1)
+    def timed(fn):  # type: ignore[no-untyped-def]
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent["service"] += time.perf_counter() - t
+
+        return wrapper
+
+    def counted(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent["sql"] += time.perf_counter() - t
+            spent["queries"] += 1
+
+    name = "intake" if batch == 1 else "intake_many"
+    original = getattr(services, name)
+    post()  # warm up: imports, the token's first use, today's row
+    setattr(services, name, timed(original))
+    try:
+        with connection.execute_wrapper(counted):
+            t0 = time.perf_counter()
+            for _i in range(requests):
+                post()
+            wall = time.perf_counter() - t0
+    finally:
+        setattr(services, name, original)
+    per = 1000 / requests
+    service_ms, sql_ms = spent["service"] * per, spent["sql"] * per
+    out = io.StringIO()
+    out.write(
+        f"in process, {'one scan' if batch == 1 else f'a batch of {batch}'} a request "
+        f"({requests} requests): {wall * per:.1f} ms a request = {batch * requests / wall:.0f} "
+        f"scans/s on one core; of which the service {service_ms:.1f} ms (SQL {sql_ms:.1f} ms in "
+        f"{spent['queries'] / requests:.1f} queries a request, counting those outside the "
+        f"service), the rest (middleware, auth, django-ninja in and out) "
+        f"{wall * per - service_ms:.1f} ms\n"
+    )
     prof = cProfile.Profile()
     prof.enable()
-    for i in range(n):
-        scan(i)
+    for _i in range(max(requests // 2, 1)):
+        post()
     prof.disable()
-    out = io.StringIO()
-    out.write(f"queries for one scan: {len(queries.captured_queries)}\n")
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(30)
     return out.getvalue()
 
@@ -242,37 +328,68 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--only",
+        choices=["manifest", "intake"],
+        help="run only the manifest import or only the HTTP intake load",
+    )
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="on a server without autovacuum, leave the planner without statistics",
+    )
     args = parser.parse_args()
     configure(args.database, "api")
     from django.db import connections
 
     community, points, token = setup_community()
     print(f"machine: {machine()}; database: {args.database}")
-    m = bench_manifest(community, args.rows)
-    print(
-        f"manifest: {m['rows']} rows read in {m['read_s']:.2f} s; validated, imported and "
-        f"allocated in {m['validate_import_allocate_s']:.2f} s; total {m['total_s']:.2f} s "
-        f"(planned {m['planned']}, overflow {m['overflow']}); "
-        f"re-allocation alone {m['reallocate_again_s']:.2f} s"
-    )
-    for point in points:  # intake is about throughput here, not the daily cap
+    if args.only != "intake":
+        m = bench_manifest(community, args.rows)
+        print(
+            f"manifest: {m['rows']} rows read in {m['read_s']:.2f} s; validated, imported and "
+            f"allocated in {m['validate_import_allocate_s']:.2f} s; total {m['total_s']:.2f} s "
+            f"(planned {m['planned']}, overflow {m['overflow']}); "
+            f"re-allocation alone {m['reallocate_again_s']:.2f} s"
+        )
+    if args.only == "manifest":
+        return
+    more = more_points(community, ["C", "D", "E", "F"])
+    for point in points + more:  # intake is about throughput here, not the daily cap
         point.daily_capacity = 10_000_000
         point.save()
     connections.close_all()
     server = start_server(dict(os.environ))
+    runs = (
+        (8, 1, [points[0]], "one scan a request, 8 clients"),
+        (4, 50, [points[1]], "batch of 50, 4 clients"),
+        # A district's stations: each client the scan stream of its own point. (At one point the
+        # batches queue for the point's lock, which keeps its code sequence and counts exact.)
+        (4, 50, more, "batch of 50, 4 clients at 4 points"),
+    )
+    analyze = args.database == "postgres" and not args.no_analyze and not autovacuum()
+    if analyze:
+        print(
+            "autovacuum is off on this server: the bench runs ANALYZE before each run, as "
+            "autovacuum would keep the statistics of a deployed database (--no-analyze: do not)"
+        )
     try:
-        for clients, batch, point in ((8, 1, points[0]), (4, 50, points[1])):
-            r = load(token, point.pk, args.seconds, clients, batch)
+        for run, (clients, batch, at, label) in enumerate(runs):
+            if analyze:
+                run_sql("ANALYZE")
+            r = load(token, [p.pk for p in at], args.seconds, clients, batch, run)
             print(
-                f"intake ({'batch of ' + str(batch) if batch > 1 else 'one scan a request'}, "
-                f"{clients} clients): {r['scans_per_s']:.0f} scans/s; {r['scans']} ok, "
+                f"intake ({label}): {r['scans_per_s']:.0f} scans/s; {r['scans']} ok, "
                 f"{r['errors']} failed; request p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
             )
     finally:
         server.terminate()
         server.wait(timeout=20)
     if args.profile:
-        print(profile_intake(points[0]))
+        if analyze:
+            run_sql("ANALYZE")
+        print(profile_intake(points[0], 1, requests=300))
+        print(profile_intake(points[1], 50, requests=40))
 
 
 if __name__ == "__main__":

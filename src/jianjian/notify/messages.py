@@ -13,46 +13,47 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-
-def _templates() -> dict[str, str]:
-    # Built on each call so gettext runs under the language activated by render().
-    return {
-        "intake": _(
-            "[%(community)s] Your parcel (…%(tail)s) is at %(point)s, open %(hours)s. "
-            "Pickup code %(code)s. Please collect it by %(deadline)s."
-        ),
-        "moved": _(
-            "[%(community)s] Your parcel (…%(tail)s) has moved to %(point)s, open %(hours)s. "
-            "New pickup code %(code)s."
-        ),
-        "collected": _(
-            "[%(community)s] Your parcel (…%(tail)s) was collected by %(holder)s at %(time)s."
-        ),
-        "returned": _(
-            "[%(community)s] Your parcel (…%(tail)s) was not collected in time and has gone back "
-            "to %(carrier)s."
-        ),
-        "reminder": _(
-            "[%(community)s] Reminder: your parcel (…%(tail)s) has waited %(age)s at %(point)s, "
-            "open %(hours)s. Pickup code %(code)s. Please collect it by %(deadline)s."
-        ),
-        "dead": _(
-            "[%(community)s] Your parcel (…%(tail)s) was not collected within %(days)s days and "
-            "will go back to %(carrier)s. Ask at %(point)s (open %(hours)s) today if you still "
-            "want it: pickup code %(code)s."
-        ),
-        "dead_courier": _(
-            "[%(community)s] Parcel %(number)s (%(carrier)s) was not collected within %(days)s "
-            "days. Please take it back from %(point)s (open %(hours)s), slot %(slot)s."
-        ),
-        "digest_title": _(
-            "[%(community)s] Parcels waiting more than %(hours)s hours, %(date)s: "
-            "%(count)s parcels in %(flats)s flats. Please remind your neighbours."
-        ),
-        "digest_line": _("%(flat)s %(name)s: %(count)s parcels, oldest %(days)s days"),
-    }
+# Lazy: each text is translated when render() uses it, under the language it activates (and
+# only that text: a message is rendered for every parcel taken in).
+_TEMPLATES: dict[str, Promise] = {
+    "intake": gettext_lazy(
+        "[%(community)s] Your parcel (…%(tail)s) is at %(point)s, open %(hours)s. "
+        "Pickup code %(code)s. Please collect it by %(deadline)s."
+    ),
+    "moved": gettext_lazy(
+        "[%(community)s] Your parcel (…%(tail)s) has moved to %(point)s, open %(hours)s. "
+        "New pickup code %(code)s."
+    ),
+    "collected": gettext_lazy(
+        "[%(community)s] Your parcel (…%(tail)s) was collected by %(holder)s at %(time)s."
+    ),
+    "returned": gettext_lazy(
+        "[%(community)s] Your parcel (…%(tail)s) was not collected in time and has gone back "
+        "to %(carrier)s."
+    ),
+    "reminder": gettext_lazy(
+        "[%(community)s] Reminder: your parcel (…%(tail)s) has waited %(age)s at %(point)s, "
+        "open %(hours)s. Pickup code %(code)s. Please collect it by %(deadline)s."
+    ),
+    "dead": gettext_lazy(
+        "[%(community)s] Your parcel (…%(tail)s) was not collected within %(days)s days and "
+        "will go back to %(carrier)s. Ask at %(point)s (open %(hours)s) today if you still "
+        "want it: pickup code %(code)s."
+    ),
+    "dead_courier": gettext_lazy(
+        "[%(community)s] Parcel %(number)s (%(carrier)s) was not collected within %(days)s "
+        "days. Please take it back from %(point)s (open %(hours)s), slot %(slot)s."
+    ),
+    "digest_title": gettext_lazy(
+        "[%(community)s] Parcels waiting more than %(hours)s hours, %(date)s: "
+        "%(count)s parcels in %(flats)s flats. Please remind your neighbours."
+    ),
+    "digest_line": gettext_lazy("%(flat)s %(name)s: %(count)s parcels, oldest %(days)s days"),
+}
 
 
 # The registered SMS template's variables, in order (Tencent Cloud takes them positionally).
@@ -77,7 +78,7 @@ IMMEDIATE_CAUSES = frozenset({"signin_code"})
 
 def render(cause: str, language: str, **context: Any) -> str:
     with translation.override(language):
-        return _templates()[cause] % context
+        return str(_TEMPLATES[cause]) % context
 
 
 def sms_params(cause: str, context: dict[str, Any]) -> dict[str, str]:

@@ -12,7 +12,7 @@ the quiet hours, so nothing buzzes at night and nothing is dropped.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,27 +55,67 @@ def enqueue(
 
     ``quiet`` (start, end) holds an SMS or robot message back until the quiet hours end.
     """
+    row = outbox_row(
+        parcel=parcel,
+        community_id=community_id,
+        cause=cause,
+        dedup_key=dedup_key,
+        address=address,
+        body=body,
+        channel=channel,
+        due=due,
+        language=language,
+        params=params,
+        robot=robot,
+        quiet=quiet,
+        time_zone=time_zone,
+    )
+    return _insert(row) if row is not None else None
+
+
+def outbox_row(
+    *,
+    parcel: Parcel | None,
+    community_id: int,
+    cause: str,
+    dedup_key: str,
+    address: str,
+    body: str,
+    channel: str | None = None,
+    due: dt.datetime | None = None,
+    language: str = "zh-hans",
+    params: dict[str, str] | None = None,
+    robot: GroupRobot | None = None,
+    quiet: tuple[dt.time, dt.time] | None = None,
+    time_zone: str = "Asia/Shanghai",
+) -> Notification | None:
+    """The (unsaved) row :func:`enqueue` writes, or None when there is nobody to write to."""
     if not address:
         return None
     channel = channel or settings.NOTIFY_DEFAULT_CHANNEL
     first_attempt = due or clock.now()
     if channel in QUIET_CHANNELS:
         first_attempt = after_quiet(first_attempt, time_zone, quiet)
+    return Notification(
+        community_id=community_id,
+        parcel=parcel,
+        robot=robot,
+        dedup_key=dedup_key[:200],
+        cause=cause,
+        channel=channel,
+        address=address[:200],
+        body=body,
+        params=params or {},
+        language=language,
+        next_attempt_at=first_attempt,
+    )
+
+
+def _insert(row: Notification) -> Notification | None:
     try:
         with transaction.atomic():
-            return Notification.objects.create(
-                community_id=community_id,
-                parcel=parcel,
-                robot=robot,
-                dedup_key=dedup_key[:200],
-                cause=cause,
-                channel=channel,
-                address=address[:200],
-                body=body,
-                params=params or {},
-                language=language,
-                next_attempt_at=first_attempt,
-            )
+            row.save(force_insert=True)
+            return row
     except IntegrityError:
         return None
 
@@ -106,10 +146,14 @@ def resident_quiet(resident: Resident | None) -> tuple[dt.time, dt.time] | None:
 
 def resident_targets(parcel: Parcel) -> list[Target]:
     """Where the parcel's recipient wants to hear: each chosen channel with its address."""
-    community = parcel.community
     pref = None
     if parcel.recipient_id is not None:
         pref = ResidentPreference.objects.filter(resident_id=parcel.recipient_id).first()
+    return _targets(parcel, pref)
+
+
+def _targets(parcel: Parcel, pref: ResidentPreference | None) -> list[Target]:
+    community = parcel.community
     if pref is None:
         channels, language, email = [settings.NOTIFY_DEFAULT_CHANNEL], settings.LANGUAGE_CODE, ""
     else:
@@ -150,12 +194,19 @@ def _context(parcel: Parcel) -> dict[str, Any]:
 
 def to_recipient(parcel: Parcel, cause: str, key: str, **extra: Any) -> int:
     """Queue ``cause`` to the parcel's recipient on each of their channels; return rows queued."""
-    queued = 0
-    for target in resident_targets(parcel):
+    rows = _recipient_rows(parcel, resident_targets(parcel), cause, key, extra)
+    return sum(_insert(row) is not None for row in rows)
+
+
+def _recipient_rows(
+    parcel: Parcel, targets: list[Target], cause: str, key: str, extra: dict[str, Any]
+) -> list[Notification]:
+    rows = []
+    for target in targets:
         context = _context(parcel) | {
             k: (v(target.language) if callable(v) else v) for k, v in extra.items()
         }
-        row = enqueue(
+        row = outbox_row(
             parcel=parcel,
             community_id=parcel.community_id,
             cause=cause,
@@ -168,8 +219,9 @@ def to_recipient(parcel: Parcel, cause: str, key: str, **extra: Any) -> int:
             quiet=target.quiet,
             time_zone=parcel.community.time_zone,
         )
-        queued += row is not None
-    return queued
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def _event_key(cause: str, parcel: Parcel, event: CustodyEvent) -> str:
@@ -178,6 +230,29 @@ def _event_key(cause: str, parcel: Parcel, event: CustodyEvent) -> str:
 
 def parcel_arrived(parcel: Parcel, event: CustodyEvent) -> None:
     to_recipient(parcel, "intake", _event_key("intake", parcel, event))
+
+
+def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
+    """:func:`parcel_arrived` for a batch of intakes: the same rows (keys, channels, bodies, first
+    attempts) from one read of the residents' preferences and one insert. A row whose key is
+    already queued is skipped, as :func:`enqueue` skips it."""
+    residents = {p.recipient_id for p, _event in arrivals if p.recipient_id is not None}
+    prefs: dict[int | None, ResidentPreference] = {
+        pref.resident_id: pref
+        for pref in ResidentPreference.objects.filter(resident_id__in=residents)
+    }
+    rows = [
+        row
+        for parcel, event in arrivals
+        for row in _recipient_rows(
+            parcel,
+            _targets(parcel, prefs.get(parcel.recipient_id)),
+            "intake",
+            _event_key("intake", parcel, event),
+            {},
+        )
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def parcel_moved(parcel: Parcel, event: CustodyEvent) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from jianjian.communities.models import Community, Flat, Resident, normalize_flat_code
 from jianjian.communities.phones import last4, normalize_phone
-from jianjian.parcels.errors import AmbiguousRecipient, InvalidInput
+from jianjian.parcels.errors import AmbiguousRecipient, InvalidInput, ParcelError
 
 
 @dataclass
@@ -31,19 +32,14 @@ def _validation(exc: ValidationError) -> InvalidInput:
     return InvalidInput(" ".join(exc.messages), code=exc.code or "invalid_input")
 
 
-def resolve_flat(community: Community, raw: str) -> Flat:
-    try:
-        code = normalize_flat_code(raw)
-    except ValidationError as exc:
-        raise _validation(exc) from None
-    flat = Flat.objects.filter(community=community, code=code).first()
-    if flat is None:
-        raise InvalidInput(
-            _("There is no flat %(flat)s in %(community)s.")
-            % {"flat": code, "community": community.name},
-            code="flat_unknown",
-        )
-    return flat
+@dataclass(frozen=True)
+class Typed:
+    """What the clerk typed about the recipient at one scan."""
+
+    phone: str = ""
+    phone_last4: str = ""
+    flat: str = ""
+    name: str = ""
 
 
 def match_recipient(
@@ -55,38 +51,139 @@ def match_recipient(
     name: str = "",
 ) -> RecipientInfo:
     """Match what the clerk typed to a resident; keep what was typed when nobody matches."""
-    info = RecipientInfo(name=name.strip()[:50])
-    flat_obj = resolve_flat(community, flat) if flat.strip() else None
-    info.flat = flat_obj
-    if phone.strip():
+    outcome = match_recipients(community, [Typed(phone, phone_last4, flat, name)])[0]
+    if isinstance(outcome, ParcelError):
+        raise outcome
+    return outcome
+
+
+def match_recipients(
+    community: Community, typed: Sequence[Typed]
+) -> list[RecipientInfo | ParcelError]:
+    """:func:`match_recipient` for many scans with one read of the flats and one of the
+    residents, whatever their number; each scan gets its match or the error it would raise."""
+    codes = [_flat_code(t.flat) for t in typed]
+    wanted = {c for c in codes if isinstance(c, str)}
+    flats = {f.code: f for f in Flat.objects.filter(community=community, code__in=wanted)}
+    read: list[_Read | ParcelError] = []
+    for t, code in zip(typed, codes, strict=True):
         try:
-            info.phone = normalize_phone(phone)
+            read.append(_read(community, t, code, flats))
+        except ParcelError as exc:
+            read.append(exc)
+    pending = [r for r in read if isinstance(r, _Read)]
+    by_phone = _residents_by_phone(community, {r.info.phone for r in pending if r.by_phone})
+    by_tail = _residents_by_tail(community, [r for r in pending if r.by_tail])
+    return [r if isinstance(r, ParcelError) else r.finish(by_phone, by_tail) for r in read]
+
+
+@dataclass
+class _Read:
+    """A scan's typed recipient, checked, waiting for the residents lookup."""
+
+    info: RecipientInfo
+    by_phone: bool = False
+    by_tail: bool = False
+
+    @property
+    def tail_key(self) -> tuple[int, str]:
+        assert self.info.flat is not None
+        return self.info.flat.pk, self.info.last4
+
+    def finish(
+        self,
+        by_phone: dict[str, Resident],
+        by_tail: dict[tuple[int, str], list[Resident]],
+    ) -> RecipientInfo | ParcelError:
+        info = self.info
+        if self.by_phone:
+            info.resident = by_phone.get(info.phone)
+        elif self.by_tail:
+            found = by_tail.get(self.tail_key, [])[:5]
+            if len(found) > 1:
+                assert info.flat is not None
+                return AmbiguousRecipient(
+                    _(
+                        "Several residents of %(flat)s have a phone ending in %(tail)s; type the full phone."
+                    )
+                    % {"flat": info.flat.code, "tail": info.last4},
+                    candidates=[r.pk for r in found],
+                )
+            info.resident = found[0] if found else None
+        return info
+
+
+def _flat_code(raw: str) -> str | ParcelError | None:
+    """The normalised flat code, None when nothing was typed, or why it is not a flat code."""
+    if not raw.strip():
+        return None
+    try:
+        return normalize_flat_code(raw)
+    except ValidationError as exc:
+        return _validation(exc)
+
+
+def _read(
+    community: Community, typed: Typed, code: str | ParcelError | None, flats: dict[str, Flat]
+) -> _Read:
+    """Check what was typed, in the order :func:`match_recipient` always has (the flat, then the
+    phone, then the last 4 digits); raise the first thing wrong."""
+    info = RecipientInfo(name=typed.name.strip()[:50])
+    if isinstance(code, ParcelError):
+        raise code
+    if code is not None:
+        info.flat = flats.get(code)
+        if info.flat is None:
+            raise _unknown_flat(community, code)
+    if typed.phone.strip():
+        try:
+            info.phone = normalize_phone(typed.phone)
         except ValidationError as exc:
             raise _validation(exc) from None
         info.last4 = last4(info.phone)
-        info.resident = Resident.objects.filter(community=community, phone=info.phone).first()
-        return info
-    tail = phone_last4.strip()
-    if tail:
-        if len(tail) != 4 or not tail.isdigit():
-            raise InvalidInput(
-                _("Type exactly the last 4 digits of the phone."), code="last4_invalid"
-            )
-        if flat_obj is None:
-            raise InvalidInput(
-                _("With the last 4 digits, also give the flat, e.g. 3-2-501."), code="flat_needed"
-            )
-        info.last4 = tail
-        found = list(
-            Resident.objects.filter(community=community, flat=flat_obj, phone_last4=tail)[:5]
+        return _Read(info, by_phone=True)
+    tail = typed.phone_last4.strip()
+    if not tail:
+        return _Read(info)
+    if len(tail) != 4 or not tail.isdigit():
+        raise InvalidInput(_("Type exactly the last 4 digits of the phone."), code="last4_invalid")
+    if info.flat is None:
+        raise InvalidInput(
+            _("With the last 4 digits, also give the flat, e.g. 3-2-501."), code="flat_needed"
         )
-        if len(found) > 1:
-            raise AmbiguousRecipient(
-                _(
-                    "Several residents of %(flat)s have a phone ending in %(tail)s; type the full phone."
-                )
-                % {"flat": flat_obj.code, "tail": tail},
-                candidates=[r.pk for r in found],
-            )
-        info.resident = found[0] if found else None
-    return info
+    info.last4 = tail
+    return _Read(info, by_tail=True)
+
+
+def _unknown_flat(community: Community, code: str) -> InvalidInput:
+    return InvalidInput(
+        _("There is no flat %(flat)s in %(community)s.")
+        % {"flat": code, "community": community.name},
+        code="flat_unknown",
+    )
+
+
+def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Resident]:
+    if not phones:
+        return {}
+    # With the flat: the parcel records the resident's flat too.
+    found = Resident.objects.filter(community=community, phone__in=phones).select_related("flat")
+    return {r.phone: r for r in found}
+
+
+def _residents_by_tail(
+    community: Community, reads: list[_Read]
+) -> dict[tuple[int, str], list[Resident]]:
+    """The residents of each (flat, last 4 digits) asked for; the query may read a few more
+    (flat × tail pairs nobody asked for), which are simply never looked up."""
+    if not reads:
+        return {}
+    found: dict[tuple[int, str], list[Resident]] = {}
+    residents = Resident.objects.filter(
+        community=community,
+        flat_id__in={r.tail_key[0] for r in reads},
+        phone_last4__in={r.tail_key[1] for r in reads},
+    ).select_related("flat")
+    for resident in residents:
+        found.setdefault((resident.flat_id, resident.phone_last4), []).append(resident)
+    return found

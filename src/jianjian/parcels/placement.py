@@ -6,6 +6,9 @@ that lock is what makes the code sequence and the locker occupancy race-free.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from jianjian.parcels.errors import InvalidInput, NoRoom
@@ -16,9 +19,18 @@ from jianjian.points.models import SIZE_ORDER, CollectionPoint, Slot
 CODE_CYCLE = 9999
 
 
-def choose_slot(point: CollectionPoint, size: str, wanted: Slot | None = None) -> Slot:
+def choose_slot(
+    point: CollectionPoint,
+    size: str,
+    wanted: Slot | None = None,
+    slots: list[Slot] | None = None,
+) -> Slot:
     """The clerk's choice if it fits, else the next shelf tier in turn or the smallest free
-    compartment that fits."""
+    compartment that fits.
+
+    ``slots`` is the point's active slots in (shelf, tier) order when the caller has read them
+    already (a batch reads them once); otherwise they are read here.
+    """
     if wanted is not None:
         if wanted.point_id != point.pk or not wanted.active:
             raise InvalidInput(
@@ -34,13 +46,11 @@ def choose_slot(point: CollectionPoint, size: str, wanted: Slot | None = None) -
             if Parcel.objects.filter(slot=wanted, state=ParcelState.AT_POINT).exists():
                 raise NoRoom(_("Compartment %(slot)s is taken.") % {"slot": wanted.label})
         return wanted
-    slots = list(Slot.objects.filter(point=point, active=True).order_by("shelf", "tier"))
+    if slots is None:
+        slots = active_slots(point)
     shelves = [s for s in slots if not s.is_compartment]
     if shelves:
-        # Round-robin over the tiers, driven by the point's code sequence: the stock spreads
-        # evenly, and choosing costs one read of the point's dozen slots instead of a count over
-        # every parcel on hand.
-        return shelves[point.code_seq % len(shelves)]
+        return next_shelf(point, shelves)
     fitting = [s for s in slots if s.is_compartment and SIZE_ORDER[s.size] >= SIZE_ORDER[size]]
     occupied = (
         set(
@@ -65,18 +75,93 @@ def choose_slot(point: CollectionPoint, size: str, wanted: Slot | None = None) -
     return min(free, key=lambda s: (SIZE_ORDER[s.size], s.shelf, s.tier))
 
 
-def next_pickup_code(point: CollectionPoint, slot: Slot) -> str:
-    """``A2-3-017``: point, shelf-tier, sequence. Skips any code still held at the point.
+def active_slots(point: CollectionPoint) -> list[Slot]:
+    return list(Slot.objects.filter(point=point, active=True).order_by("shelf", "tier"))
 
-    Advances ``point.code_seq``; the caller saves the point.
+
+def next_shelf(point: CollectionPoint, shelves: list[Slot]) -> Slot:
+    """Round-robin over the tiers, driven by the point's code sequence: the stock spreads evenly,
+    and choosing costs one read of the point's dozen slots instead of a count over every parcel
+    on hand."""
+    return shelves[point.code_seq % len(shelves)]
+
+
+def pickup_code(point: CollectionPoint, slot: Slot, seq: int) -> str:
+    return f"{point.code}{slot.shelf}-{slot.tier}-{seq:03d}"
+
+
+def following_seq(seq: int) -> int:
+    """The code sequence number after ``seq``: 1…CODE_CYCLE, then 1 again."""
+    return seq % CODE_CYCLE + 1
+
+
+class CodeBook:
+    """Hands out a point's pickup codes, skipping codes still held, with at most two reads of
+    which codes are held.
+
+    It first asks about the codes it expects to hand out (:meth:`probe`: a batch's next codes,
+    or one scan's next code), which nearly always are free. Only when one of them turns out held
+    (the sequence came round while parcels of its last round are still there) does it read every
+    code held at the point, once, and decide the rest from that.
+
+    Lives inside one transaction that holds the point's lock: nothing else can take or free a
+    code of this point meanwhile, so what it has read stays true, and it counts each code it
+    hands out as held. Whoever writes a code of the point by other means starts a new book.
     """
-    held = Parcel.objects.filter(point=point, state__in=CODE_HOLDING_STATES)
-    for _attempt in range(CODE_CYCLE):
-        point.code_seq = point.code_seq % CODE_CYCLE + 1
-        code = f"{point.code}{slot.shelf}-{slot.tier}-{point.code_seq:03d}"
-        if not held.filter(pickup_code=code).exists():
-            return code
-    raise NoRoom(_("Every pickup code of %(point)s is in use.") % {"point": point.name})
+
+    def __init__(self, point: CollectionPoint) -> None:
+        self.point = point
+        self._held: set[str] = set()
+        self._free: set[str] = set()
+        self._asked = False
+        self._complete = False  # every held code is in _held
+
+    def probe(self, codes: Iterable[str]) -> None:
+        """Learn in one query which of ``codes`` are held by a parcel at the point."""
+        unknown = {c for c in codes if not self._knows(c)}
+        if not unknown:
+            return
+        self._asked = True
+        held = set(self._held_codes().filter(pickup_code__in=unknown))
+        self._held |= held
+        self._free |= unknown - held
+
+    def take(self, slot: Slot) -> str:
+        """``A2-3-017``: point, shelf-tier, sequence. Skips any code still held at the point.
+
+        Advances ``point.code_seq``; the caller saves the point.
+        """
+        point = self.point
+        for _attempt in range(CODE_CYCLE):
+            point.code_seq = following_seq(point.code_seq)
+            code = pickup_code(point, slot, point.code_seq)
+            if not self._knows(code):
+                if self._asked:
+                    self._read_all()
+                else:
+                    self.probe([code])
+            if code not in self._held:
+                self._free.discard(code)
+                self._held.add(code)
+                return code
+        raise NoRoom(_("Every pickup code of %(point)s is in use.") % {"point": point.name})
+
+    def _knows(self, code: str) -> bool:
+        return self._complete or code in self._held or code in self._free
+
+    def _read_all(self) -> None:
+        self._held |= set(self._held_codes())
+        self._complete = True
+
+    def _held_codes(self) -> QuerySet[Parcel, str]:
+        return Parcel.objects.filter(point=self.point, state__in=CODE_HOLDING_STATES).values_list(
+            "pickup_code", flat=True
+        )
+
+
+def next_pickup_code(point: CollectionPoint, slot: Slot) -> str:
+    """The next free code of ``slot`` (see :meth:`CodeBook.take`); advances ``point.code_seq``."""
+    return CodeBook(point).take(slot)
 
 
 def normalize_code(raw: str) -> str:

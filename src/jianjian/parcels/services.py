@@ -20,6 +20,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.signals import post_save
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jianjian import clock
@@ -37,9 +39,17 @@ from jianjian.parcels.errors import (
     ParcelError,
     RecipientNeeded,
 )
-from jianjian.parcels.matching import RecipientInfo, match_recipient
+from jianjian.parcels.matching import RecipientInfo, Typed, match_recipient, match_recipients
 from jianjian.parcels.models import CustodyEvent, EventKind, Method, Parcel, ParcelState
-from jianjian.parcels.placement import choose_slot, next_pickup_code
+from jianjian.parcels.placement import (
+    CodeBook,
+    active_slots,
+    choose_slot,
+    following_seq,
+    next_pickup_code,
+    next_shelf,
+    pickup_code,
+)
 from jianjian.parcels.transitions import is_allowed
 from jianjian.points.models import CollectionPoint, PointDay, PointKind, Slot, SlotSize
 
@@ -411,18 +421,23 @@ def intake_many(
     courier: Courier | None = None,
 ) -> list[IntakeResult | ParcelError]:
     """Take a station's scan stream in at ``point``: the same rules as :func:`intake`, one outcome
-    per scan, in order.
+    per scan, in order, as if the scans were taken one after another.
 
-    The batch is one transaction holding the point's lock once (one commit instead of one per
-    scan: the commit is most of a scan's cost on a durable database); each scan runs in its own
-    savepoint, so a refused scan writes nothing and does not undo the others.
+    The batch is one transaction holding the point's lock once. The common scans (a new or
+    pre-advised parcel at a shelf or counter) are decided in memory and written together
+    (:class:`_BatchIntake`); any other scan goes through :func:`intake`'s own path in a
+    savepoint, so a refused scan writes nothing and does not undo the others. If a concurrent
+    writer inserts one of the numbers meanwhile, the batch is redone scan by scan, which settles
+    each race as :func:`intake` does.
     """
-    outcomes: list[IntakeResult | ParcelError] = []
     with transaction.atomic():
-        _lock_point(point)
-        for scan in scans:
-            outcomes.append(_intake_in_savepoint(point, scan, actor, method, courier))
-    return outcomes
+        locked = _lock_point(point)
+        try:
+            with transaction.atomic():
+                return _BatchIntake(locked, actor, method, courier).run(scans)
+        except IntegrityError:
+            pass  # the savepoint undid the whole fast attempt; the scans go one by one
+        return [_intake_in_savepoint(point, scan, actor, method, courier) for scan in scans]
 
 
 def _intake_in_savepoint(
@@ -503,67 +518,40 @@ def _intake(
         _require(parcel, EventKind.INTAKE)
 
     typed = match_recipient(community, phone=phone, phone_last4=phone_last4, flat=flat, name=name)
-    known = parcel is not None and (parcel.recipient_id or parcel.recipient_phone)
-    if typed.empty and not known:
-        raise RecipientNeeded(
-            _(
-                "Whose parcel is this? Type the phone's last 4 digits and the flat, or the full phone."
-            )
-        )
+    if typed.empty and not _recipient_known(parcel):
+        raise _recipient_needed()
 
     day, _created = PointDay.objects.select_for_update().get_or_create(
         point=point, date=local_date(community, now), defaults={"community": community}
     )
     reason = override_reason.strip()
     if day.intakes >= point.daily_capacity and not reason:
-        raise CapacityExceeded(
-            _(
-                "%(point)s has taken in %(count)s of %(capacity)s parcels today: it is full. "
-                "Give a reason to take this one in anyway."
-            )
-            % {"point": point.name, "count": day.intakes, "capacity": point.daily_capacity},
-            capacity=point.daily_capacity,
-            intakes=day.intakes,
-        )
+        raise _capacity_exceeded(point, day)
 
     created = parcel is None
     if parcel is None:
         parcel = Parcel(community=community, tracking_number=number, carrier=_carrier(carrier_code))
-    if not typed.empty:
-        _apply_recipient(parcel, typed)
-    resident = parcel.recipient
+    resident = typed.resident or parcel.recipient
     if point.kind == PointKind.LOCKER and resident is not None and not resident.locker_consent:
         raise InvalidInput(
             _("%(name)s has not agreed to lockers; take the parcel in at a counter or shelf.")
             % {"name": resident.name},
             code="locker_consent",
         )
-    if size:
-        parcel.size = size
-    chosen = choose_slot(point, parcel.size, slot)
-    warnings: list[str] = []
-    if parcel.planned_point_id and parcel.planned_point_id != point.pk:
-        warnings.append("wrong_point")
-
-    parcel.state = S.AT_POINT
-    parcel.point = point
-    parcel.slot = chosen
-    parcel.pickup_code = next_pickup_code(point, chosen)
-    parcel.intake_at = now
-    parcel.next_reminder_at = first_step_at(community, now)
-    parcel.closed_at = None
-    parcel.returned_to = None
-    parcel.collected_by = ""
-    if courier is not None:
-        parcel.delivering_courier = courier
-
+    chosen = choose_slot(point, size or parcel.size, slot)
+    code = next_pickup_code(point, chosen)
+    warnings = _intake_warnings(parcel, point)
     over = day.intakes >= point.daily_capacity
-    data: dict[str, Any] = {}
-    if over:
-        data["override_reason"] = reason[:500]
-    if warnings:
-        data["warnings"] = warnings
-    event = _record(parcel, EventKind.INTAKE, actor, method, now, courier=courier, data=data)
+    _arrive(parcel, point, typed, size, chosen, code, now, courier)
+    event = _record(
+        parcel,
+        EventKind.INTAKE,
+        actor,
+        method,
+        now,
+        courier=courier,
+        data=_intake_data(over, reason, warnings),
+    )
 
     day.intakes += 1
     day.overrides += 1 if over else 0
@@ -577,6 +565,336 @@ def _intake(
         warnings=warnings,
         remaining_capacity=max(point.daily_capacity - day.intakes, 0),
     )
+
+
+# --- the rules intake() and the batch share --------------------------------------------------
+
+
+def _recipient_known(parcel: Parcel | None) -> bool:
+    return parcel is not None and bool(parcel.recipient_id or parcel.recipient_phone)
+
+
+def _recipient_needed() -> RecipientNeeded:
+    return RecipientNeeded(
+        _("Whose parcel is this? Type the phone's last 4 digits and the flat, or the full phone.")
+    )
+
+
+def _capacity_exceeded(point: CollectionPoint, day: PointDay) -> CapacityExceeded:
+    return CapacityExceeded(
+        _(
+            "%(point)s has taken in %(count)s of %(capacity)s parcels today: it is full. "
+            "Give a reason to take this one in anyway."
+        )
+        % {"point": point.name, "count": day.intakes, "capacity": point.daily_capacity},
+        capacity=point.daily_capacity,
+        intakes=day.intakes,
+    )
+
+
+def _intake_warnings(parcel: Parcel, point: CollectionPoint) -> list[str]:
+    if parcel.planned_point_id and parcel.planned_point_id != point.pk:
+        return ["wrong_point"]
+    return []
+
+
+def _intake_data(over: bool, reason: str, warnings: list[str]) -> dict[str, Any]:
+    """What the intake event keeps beyond the place: the override's reason, the warnings."""
+    data: dict[str, Any] = {}
+    if over:
+        data["override_reason"] = reason[:500]
+    if warnings:
+        data["warnings"] = warnings
+    return data
+
+
+def _arrive(
+    parcel: Parcel,
+    point: CollectionPoint,
+    typed: RecipientInfo,
+    size: str,
+    slot: Slot,
+    code: str,
+    now: dt.datetime,
+    courier: Courier | None,
+) -> None:
+    """Set on ``parcel`` what an intake changes: the recipient typed, the size, its place and
+    code, and the reminder clock (a parcel taken in again after a return starts afresh)."""
+    if not typed.empty:
+        _apply_recipient(parcel, typed)
+    if size:
+        parcel.size = size
+    parcel.state = S.AT_POINT
+    parcel.point = point
+    parcel.slot = slot
+    parcel.pickup_code = code
+    parcel.intake_at = now
+    parcel.next_reminder_at = first_step_at(point.community, now)
+    parcel.closed_at = None
+    parcel.returned_to = None
+    parcel.collected_by = ""
+    if courier is not None:
+        parcel.delivering_courier = courier
+
+
+# The parcel fields an intake of a known (pre-advised or returned) parcel changes: _arrive's
+# fields, the event count and the update stamp that save() would set.
+_INTAKE_FIELDS = [
+    "recipient",
+    "recipient_name",
+    "recipient_phone",
+    "recipient_last4",
+    "recipient_flat",
+    "size",
+    "state",
+    "point",
+    "slot",
+    "pickup_code",
+    "intake_at",
+    "next_reminder_at",
+    "closed_at",
+    "returned_to",
+    "collected_by",
+    "delivering_courier",
+    "event_count",
+    "updated_at",
+]
+
+
+# --- the batch -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Arrival:
+    """An intake decided in memory, waiting for the batch's next write."""
+
+    parcel: Parcel
+    created: bool
+    data: dict[str, Any]
+
+
+class _BatchIntake:
+    """:func:`intake_many`'s set-based path, inside its transaction, at its locked point.
+
+    It reads once what every scan of :func:`_intake` reads again: the batch's parcels, the day's
+    count, the slots, the carriers, the recipients and the next pickup codes. It decides the
+    common scans against counters kept in memory (the day's intakes, the point's code sequence
+    and on-hand count, the codes held) and buffers them; :meth:`_flush` writes the buffer with
+    a few bulk statements. Every other scan (a missing parcel found, a parcel at another point or
+    gone, a locker, a number scanned twice in the batch) first flushes the buffer, then runs
+    :func:`_intake`'s path in a savepoint, and the counters are read again after it, so each scan
+    sees exactly what it would have seen taken one after another.
+    """
+
+    def __init__(
+        self, point: CollectionPoint, actor: Actor, method: str, courier: Courier | None
+    ) -> None:
+        self.point = point
+        self.community = point.community
+        self.actor = actor
+        self.method = method
+        self.courier = courier
+        self.now = clock.now()
+        # Lockers allocate compartments against what is in them: those scans go one by one.
+        slots = active_slots(point) if point.kind != PointKind.LOCKER else []
+        self.shelves = [s for s in slots if not s.is_compartment]
+        self.carriers = {c.code: c for c in Carrier.objects.all()}
+        self.day = self._read_day()
+        self.codes = CodeBook(point)
+        self.pending: list[_Arrival] = []
+
+    def run(self, scans: Sequence[Scan]) -> list[IntakeResult | ParcelError]:
+        numbers = [_scanned_number(scan) for scan in scans]
+        parcels = self._read_parcels([n[0] for n in numbers if isinstance(n, tuple)])
+        recipients = match_recipients(
+            self.community, [Typed(s.phone, s.phone_last4, s.flat, s.name) for s in scans]
+        )
+        self._probe_codes(len(scans))
+        outcomes: list[IntakeResult | ParcelError] = []
+        seen: set[str] = set()
+        for scan, number, recipient in zip(scans, numbers, recipients, strict=True):
+            if isinstance(number, ParcelError):
+                outcomes.append(number)
+                continue
+            parcel = parcels.get(number[0])
+            if number[0] in seen or not self._decidable(parcel):
+                outcomes.append(self._one_by_one(scan))
+            else:
+                outcomes.append(self._take(scan, number, parcel, recipient))
+            seen.add(number[0])
+        self._flush()
+        return outcomes
+
+    # --- reading ---
+
+    def _read_day(self) -> PointDay:
+        """Today's row, locked; an unsaved one when nothing was taken in today (it is written
+        with the first intake, as get_or_create would)."""
+        date = local_date(self.community, self.now)
+        day = PointDay.objects.select_for_update().filter(point=self.point, date=date).first()
+        return day or PointDay(community=self.community, point=self.point, date=date)
+
+    def _read_parcels(self, numbers: list[str]) -> dict[str, Parcel]:
+        if not numbers:
+            return {}
+        by_id = {c.pk: c for c in self.carriers.values()}
+        found = (
+            Parcel.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .filter(community=self.community, tracking_number__in=numbers)
+        )
+        parcels = {}
+        for parcel in found:
+            parcel.community = self.community
+            if parcel.carrier_id in by_id:  # the notification names the carrier
+                parcel.carrier = by_id[parcel.carrier_id]
+            parcels[parcel.tracking_number] = parcel
+        return parcels
+
+    def _probe_codes(self, count: int) -> None:
+        """Ask once whether the codes the next ``count`` intakes would get are free (they nearly
+        always are); :meth:`CodeBook.take` asks again only past a held one."""
+        if not self.shelves:
+            return
+        seq, guesses = self.point.code_seq, []
+        for _i in range(count):
+            slot = self.shelves[seq % len(self.shelves)]
+            seq = following_seq(seq)
+            guesses.append(pickup_code(self.point, slot, seq))
+        self.codes.probe(guesses)
+
+    def _carrier(self, code: str) -> Carrier:
+        if code not in self.carriers:
+            self.carriers[code] = _carrier(code)
+        return self.carriers[code]
+
+    # --- deciding ---
+
+    def _decidable(self, parcel: Parcel | None) -> bool:
+        """Whether the scan can be decided in memory: a shelf or counter point, and a new,
+        pre-advised or returned parcel, or one already here (a re-scan)."""
+        if not self.shelves:
+            return False
+        if parcel is None or parcel.state in (S.ANNOUNCED, S.RETURNED):
+            return True
+        return parcel.state == S.AT_POINT and parcel.point_id == self.point.pk
+
+    def _remaining(self) -> int:
+        return max(self.point.daily_capacity - self.day.intakes, 0)
+
+    def _take(
+        self,
+        scan: Scan,
+        number: tuple[str, str],
+        parcel: Parcel | None,
+        typed: RecipientInfo | ParcelError,
+    ) -> IntakeResult | ParcelError:
+        """:func:`_intake`'s rules, in its order, against the counters in memory."""
+        point, day = self.point, self.day
+        if parcel is not None and parcel.state == S.AT_POINT:
+            return IntakeResult(parcel, duplicate=True, remaining_capacity=self._remaining())
+        if isinstance(typed, ParcelError):
+            return typed
+        if typed.empty and not _recipient_known(parcel):
+            return _recipient_needed()
+        reason = scan.override_reason.strip()
+        over = day.intakes >= point.daily_capacity
+        if over and not reason:
+            return _capacity_exceeded(point, day)
+        slot = next_shelf(point, self.shelves)
+        try:
+            code = self.codes.take(slot)
+        except ParcelError as exc:
+            return exc
+        created = parcel is None
+        if parcel is None:
+            parcel = Parcel(
+                community=self.community,
+                tracking_number=number[0],
+                carrier=self._carrier(number[1]),
+            )
+        warnings = _intake_warnings(parcel, point)
+        _arrive(parcel, point, typed, scan.size, slot, code, self.now, self.courier)
+        parcel.event_count += 1
+        day.intakes += 1
+        day.overrides += 1 if over else 0
+        point.on_hand += 1
+        self.pending.append(_Arrival(parcel, created, _intake_data(over, reason, warnings)))
+        return IntakeResult(
+            parcel, created=created, warnings=warnings, remaining_capacity=self._remaining()
+        )
+
+    def _one_by_one(self, scan: Scan) -> IntakeResult | ParcelError:
+        """An uncommon scan: through intake()'s own path, after what came before it is written."""
+        self._flush()
+        outcome = _intake_in_savepoint(self.point, scan, self.actor, self.method, self.courier)
+        if isinstance(outcome, IntakeResult) and not outcome.duplicate:
+            # It wrote the point's counts and code sequence, the day and a held code itself.
+            self.point.refresh_from_db(fields=["on_hand", "code_seq"])
+            self.day = self._read_day()
+            self.codes = CodeBook(self.point)
+        return outcome
+
+    # --- writing ---
+
+    def _flush(self) -> None:
+        """Write the buffered intakes: parcels, events, the day, the point, the notifications."""
+        if not self.pending:
+            return
+        arrivals, self.pending = self.pending, []
+        # Inserted in number order: two batches racing over the same numbers then wait on each
+        # other in one order (the second fails and is redone scan by scan), never deadlock.
+        fresh = sorted((a.parcel for a in arrivals if a.created), key=lambda p: p.tracking_number)
+        Parcel.objects.bulk_create(fresh)
+        known = [a.parcel for a in arrivals if not a.created]
+        if known:
+            stamp = timezone.now()  # what save()'s auto_now would set; bulk_update does not
+            for parcel in known:
+                parcel.updated_at = stamp
+            Parcel.objects.bulk_update(known, _INTAKE_FIELDS)
+        events = CustodyEvent.objects.bulk_create([self._event(a) for a in arrivals])
+        for event in events:
+            # bulk_create sends no post_save; the custody log and the stocktake cases hang on it.
+            post_save.send(
+                CustodyEvent,
+                instance=event,
+                created=True,
+                update_fields=None,
+                raw=False,
+                using=event._state.db,
+            )
+        if self.day.pk is None:
+            self.day.save(force_insert=True)
+        else:
+            self.day.save(update_fields=["intakes", "overrides"])
+        self.point.save(update_fields=["on_hand", "code_seq"])
+        outbox.parcels_arrived([(a.parcel, e) for a, e in zip(arrivals, events, strict=True)])
+
+    def _event(self, arrival: _Arrival) -> CustodyEvent:
+        parcel = arrival.parcel
+        return CustodyEvent(
+            community_id=parcel.community_id,
+            parcel=parcel,
+            seq=parcel.event_count,
+            kind=EventKind.INTAKE,
+            to_state=parcel.state,
+            at=self.now,
+            actor=self.actor.user,
+            actor_label=self.actor.label[:100],
+            method=self.method,
+            point_id=parcel.point_id,
+            slot_id=parcel.slot_id,
+            pickup_code=parcel.pickup_code,
+            courier=self.courier,
+            data=arrival.data,
+        )
+
+
+def _scanned_number(scan: Scan) -> tuple[str, str] | ParcelError:
+    try:
+        return _tracking(scan.tracking_number)
+    except ParcelError as exc:
+        return exc
 
 
 def _remaining(point: CollectionPoint, now: dt.datetime) -> int:
