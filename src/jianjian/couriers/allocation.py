@@ -205,24 +205,31 @@ def point_infos(community: Community, now: dt.datetime | None = None) -> list[Po
     ]
 
 
-def _parcel_infos(community: Community) -> list[ParcelInfo]:
+def _announced(community: Community) -> tuple[list[ParcelInfo], dict[int, int | None]]:
+    """What :func:`plan` needs of each announced parcel, and the point each is planned to now
+    (read in the same query: the plan is only written where it changes)."""
     rows = Parcel.objects.filter(community=community, state=ParcelState.ANNOUNCED).values_list(
         "pk",
         "size",
         "recipient__preferred_point_id",
         "recipient_flat__building_id",
         "recipient__locker_consent",
+        "planned_point_id",
     )
-    return [
-        ParcelInfo(
-            id=pk,
-            size=size,
-            preferred_point=preferred,
-            building=building,
-            locker_consent=True if consent is None else consent,
+    infos: list[ParcelInfo] = []
+    planned: dict[int, int | None] = {}
+    for pk, size, preferred, building, consent, planned_point in rows:
+        infos.append(
+            ParcelInfo(
+                id=pk,
+                size=size,
+                preferred_point=preferred,
+                building=building,
+                locker_consent=True if consent is None else consent,
+            )
         )
-        for pk, size, preferred, building, consent in rows
-    ]
+        planned[pk] = planned_point
+    return infos, planned
 
 
 def _distances(community: Community) -> dict[int, dict[int, int]]:
@@ -245,22 +252,21 @@ def reallocate(community: Community, now: dt.datetime | None = None) -> Plan:
     buildings = dict(
         CollectionPoint.objects.filter(community=community).values_list("pk", "building_id")
     )
-    result = plan(_parcel_infos(community), points, _distances(community), buildings)
-    _store(community, result, now)
+    parcels, current = _announced(community)
+    result = plan(parcels, points, _distances(community), buildings)
+    _store(community, result, current, now)
     return result
 
 
-def _store(community: Community, result: Plan, now: dt.datetime) -> None:
-    """Write what changed: planned points that moved, overflow rows that appeared or changed.
+def _store(
+    community: Community, result: Plan, current: Mapping[int, int | None], now: dt.datetime
+) -> None:
+    """Write what changed since ``current`` (parcel id → planned point): planned points that
+    moved, overflow rows that appeared or changed.
 
     A re-allocation that reaches the same plan (the usual case: nothing arrived meanwhile)
     writes nothing, however many parcels overflow.
     """
-    current = dict(
-        Parcel.objects.filter(community=community, state=ParcelState.ANNOUNCED).values_list(
-            "pk", "planned_point_id"
-        )
-    )
     by_point: dict[int | None, list[int]] = {}
     for parcel_id, point_id in result.assigned.items():
         if current.get(parcel_id) != point_id:

@@ -241,11 +241,18 @@ class _RowChecker:
         self.carrier = carrier
         self.seen: dict[str, int] = {}
         self.phones: dict[str, str] = {}  # phone parsing is the slow part: parse each once
+        # A file names the same few thousand flats again and again: normalise each spelling once.
+        self.flat_codes: dict[str, str] = {}
 
     def phone(self, raw: str) -> str:
         if raw not in self.phones:
             self.phones[raw] = normalize_phone(raw)
         return self.phones[raw]
+
+    def flat_code(self, raw: str) -> str:
+        if raw not in self.flat_codes:
+            self.flat_codes[raw] = normalize_flat_code(raw)
+        return self.flat_codes[raw]
 
     def check(
         self, line: int, record: dict[str, str], rec: Recognition | ValidationError
@@ -292,7 +299,7 @@ class _RowChecker:
         flat_id = None
         if record.get("flat"):
             try:
-                flat_code = normalize_flat_code(record["flat"])
+                flat_code = self.flat_code(record["flat"])
             except ValidationError as exc:
                 return bad("flat", exc.code or "flat_invalid", " ".join(exc.messages))
             flat_id = self.lookups.flats.get(flat_code)
