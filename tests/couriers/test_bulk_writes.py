@@ -20,7 +20,7 @@ from django.db import connection, transaction
 
 from jianjian import bulk, clock
 from jianjian.couriers import allocation
-from jianjian.couriers.manifests import import_rows, read_file
+from jianjian.couriers.manifests import ManifestError, import_rows, read_file
 from jianjian.couriers.models import Overflow
 from jianjian.ops.logs import JsonFormatter
 from jianjian.parcels import fold, services
@@ -133,6 +133,16 @@ def test_hostile_names_from_a_file_come_back_byte_for_byte(world):
     stored = dict(Parcel.objects.values_list("tracking_number", "recipient_name"))
     assert [stored[n] for n in numbers] == HOSTILE_NAMES
     assert fold.check(world.community.pk).problems == []
+
+
+def test_a_nul_byte_deep_in_a_file_refuses_the_file_and_writes_nothing(world):
+    """PostgreSQL cannot store NUL in text: the file is refused, not failed at the insert."""
+    rows = "".join(f"{tracking()},13812345678,resident\n" for _ in range(300))
+    data = f"tracking_number,phone,name\n{rows}{tracking()},13812345678,a\x00b\n".encode()
+    with pytest.raises(ManifestError) as exc:
+        import_rows(world.community, read_file("m.csv", data), actor=ACTOR, source="csv")
+    assert exc.value.code == "not_text"
+    assert not Parcel.objects.filter(community=world.community).exists()
 
 
 def test_a_number_announced_meanwhile_sends_its_batch_row_by_row(world, monkeypatch):

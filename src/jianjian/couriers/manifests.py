@@ -159,7 +159,9 @@ def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
             _("The first row must name the columns; this file has no readable header."),
             code="wrong_columns",
         )
-    if b"\x00" in head:
+    # A NUL byte anywhere (not only in the head): no text has one, and PostgreSQL cannot store
+    # one, so a row carrying it would fail at the insert instead of being refused here.
+    if b"\x00" in data:
         raise ManifestError(_("The file is not a CSV text file."), code="not_text")
     text = _decode(data)
     return _records(iter(csv.reader(io.StringIO(text))))
