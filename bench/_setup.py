@@ -17,7 +17,9 @@ def configure(database: str, name: str) -> Path:
     os.environ["JIANJIAN_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianjian.settings")
     if database == "postgres":
-        db = f"jj_bench_{name}"
+        # JIANJIAN_BENCH_DB names another database, so two benchmark runs on one server (two
+        # worktrees) do not drop each other's.
+        db = os.environ.get("JIANJIAN_BENCH_DB") or f"jj_bench_{name}"
         for sql in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}"):
             subprocess.run(
                 ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True

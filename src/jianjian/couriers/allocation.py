@@ -7,7 +7,8 @@ never dropped from the plan.
 
 :func:`plan` is a pure function of plain values, so it is deterministic and tested without a
 database. :func:`reallocate` reads the community's state, calls :func:`plan` and writes the result
-(``Parcel.planned_point`` and the ``Overflow`` rows) in batched statements.
+(``Parcel.planned_point`` and the ``Overflow`` rows): only what changed, in a few set-based
+statements (one ``= ANY(array)`` per target point and COPY on PostgreSQL; see :mod:`jianjian.bulk`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Count, Q
 
-from jianjian import clock
+from jianjian import bulk, clock
 from jianjian.communities.models import Community
 from jianjian.couriers.models import Overflow, PointDistance
 from jianjian.parcels.models import Parcel, ParcelState
@@ -33,9 +34,6 @@ LOCKER_CONSENT = "locker_consent"
 COMPARTMENT_SIZE = "compartment_size"
 POINT_CLOSED = "point_closed"
 NO_POINTS = "no_points"
-
-# Batch size for UPDATE … WHERE id IN (…): well under SQLite's variable limit.
-CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -207,24 +205,31 @@ def point_infos(community: Community, now: dt.datetime | None = None) -> list[Po
     ]
 
 
-def _parcel_infos(community: Community) -> list[ParcelInfo]:
+def _announced(community: Community) -> tuple[list[ParcelInfo], dict[int, int | None]]:
+    """What :func:`plan` needs of each announced parcel, and the point each is planned to now
+    (read in the same query: the plan is only written where it changes)."""
     rows = Parcel.objects.filter(community=community, state=ParcelState.ANNOUNCED).values_list(
         "pk",
         "size",
         "recipient__preferred_point_id",
         "recipient_flat__building_id",
         "recipient__locker_consent",
+        "planned_point_id",
     )
-    return [
-        ParcelInfo(
-            id=pk,
-            size=size,
-            preferred_point=preferred,
-            building=building,
-            locker_consent=True if consent is None else consent,
+    infos: list[ParcelInfo] = []
+    planned: dict[int, int | None] = {}
+    for pk, size, preferred, building, consent, planned_point in rows:
+        infos.append(
+            ParcelInfo(
+                id=pk,
+                size=size,
+                preferred_point=preferred,
+                building=building,
+                locker_consent=True if consent is None else consent,
+            )
         )
-        for pk, size, preferred, building, consent in rows
-    ]
+        planned[pk] = planned_point
+    return infos, planned
 
 
 def _distances(community: Community) -> dict[int, dict[int, int]]:
@@ -237,11 +242,6 @@ def _distances(community: Community) -> dict[int, dict[int, int]]:
     return out
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 @transaction.atomic
 def reallocate(community: Community, now: dt.datetime | None = None) -> Plan:
     """Recompute the plan of every announced parcel of ``community`` and store it."""
@@ -252,17 +252,21 @@ def reallocate(community: Community, now: dt.datetime | None = None) -> Plan:
     buildings = dict(
         CollectionPoint.objects.filter(community=community).values_list("pk", "building_id")
     )
-    result = plan(_parcel_infos(community), points, _distances(community), buildings)
-    _store(community, result, now)
+    parcels, current = _announced(community)
+    result = plan(parcels, points, _distances(community), buildings)
+    _store(community, result, current, now)
     return result
 
 
-def _store(community: Community, result: Plan, now: dt.datetime) -> None:
-    current = dict(
-        Parcel.objects.filter(community=community, state=ParcelState.ANNOUNCED).values_list(
-            "pk", "planned_point_id"
-        )
-    )
+def _store(
+    community: Community, result: Plan, current: Mapping[int, int | None], now: dt.datetime
+) -> None:
+    """Write what changed since ``current`` (parcel id → planned point): planned points that
+    moved, overflow rows that appeared or changed.
+
+    A re-allocation that reaches the same plan (the usual case: nothing arrived meanwhile)
+    writes nothing, however many parcels overflow.
+    """
     by_point: dict[int | None, list[int]] = {}
     for parcel_id, point_id in result.assigned.items():
         if current.get(parcel_id) != point_id:
@@ -271,13 +275,30 @@ def _store(community: Community, result: Plan, now: dt.datetime) -> None:
         if current.get(parcel_id) is not None:
             by_point.setdefault(None, []).append(parcel_id)
     for target, ids in by_point.items():
-        for chunk in _chunks(ids):
-            Parcel.objects.filter(pk__in=chunk).update(planned_point_id=target)
-    Overflow.objects.filter(community=community).delete()
-    Overflow.objects.bulk_create(
-        (
-            Overflow(community=community, parcel_id=pid, reasons=",".join(why), computed_at=now)
-            for pid, why in result.overflow.items()
-        ),
-        batch_size=2000,
-    )
+        for where in bulk.in_filters("pk", ids):
+            Parcel.objects.filter(where).update(planned_point_id=target)
+    _store_overflow(community, result.overflow, now)
+
+
+def _store_overflow(
+    community: Community, overflow: Mapping[int, tuple[str, ...]], now: dt.datetime
+) -> None:
+    """Make the community's Overflow rows match ``overflow``, touching only the rows that differ.
+
+    A row whose reasons still hold is kept with its ``computed_at``: the time the allocation first
+    found that parcel fits nowhere for those reasons.
+    """
+    wanted = {pid: ",".join(why) for pid, why in overflow.items()}
+    stored = dict(Overflow.objects.filter(community=community).values_list("parcel_id", "reasons"))
+    stale = sorted(pid for pid, reasons in stored.items() if wanted.get(pid) != reasons)
+    fresh = sorted(pid for pid, reasons in wanted.items() if stored.get(pid) != reasons)
+    for where in bulk.in_filters("parcel_id", stale):
+        Overflow.objects.filter(where).delete()
+    rows = [
+        {"community_id": community.pk, "parcel_id": pid, "reasons": wanted[pid], "computed_at": now}
+        for pid in fresh
+    ]
+    if bulk.available():
+        bulk.copy_insert(Overflow, rows)
+    else:
+        Overflow.objects.bulk_create((Overflow(**row) for row in rows), batch_size=2000)

@@ -21,10 +21,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from jianjian import bulk
 from jianjian.communities.models import Community, Flat, Resident, normalize_flat_code
 from jianjian.communities.phones import normalize_phone
 from jianjian.couriers.models import Carrier, Courier, Manifest
-from jianjian.couriers.recognition import UNKNOWN, recognize
+from jianjian.couriers.recognition import UNKNOWN, Recognition, recognize
 from jianjian.parcels import services
 from jianjian.parcels.models import Method, Parcel
 from jianjian.points.models import SlotSize
@@ -51,6 +52,7 @@ COLUMNS: dict[str, str] = {
     "快递公司": "carrier",
 }
 REQUIRED = ("tracking_number", "phone")
+SIZES = frozenset(SlotSize.values)  # the property builds a new list on every read
 MAX_ROWS = 200_000
 # A file's header must be in its first bytes: garbage is refused without reading it all.
 MAX_HEADER_BYTES = 4096
@@ -157,7 +159,9 @@ def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
             _("The first row must name the columns; this file has no readable header."),
             code="wrong_columns",
         )
-    if b"\x00" in head:
+    # A NUL byte anywhere (not only in the head): no text has one, and PostgreSQL cannot store
+    # one, so a row carrying it would fail at the insert instead of being refused here.
+    if b"\x00" in data:
         raise ManifestError(_("The file is not a CSV text file."), code="not_text")
     text = _decode(data)
     return _records(iter(csv.reader(io.StringIO(text))))
@@ -210,23 +214,25 @@ class _Lookups:
     known: dict[str, str]  # tracking number → recipient phone of the existing parcel
 
 
-def _lookups(community: Community, rows: list[tuple[int, dict[str, str]]]) -> _Lookups:
+def _lookups(community: Community, numbers: list[str]) -> _Lookups:
     flats = dict(Flat.objects.filter(community=community).values_list("code", "pk"))
     residents = dict(Resident.objects.filter(community=community).values_list("phone", "pk"))
-    numbers = []
-    for _line, record in rows:
-        try:
-            numbers.append(recognize(record.get("tracking_number", "")).number)
-        except ValidationError:
-            continue
     known: dict[str, str] = {}
-    for start in range(0, len(numbers), 5000):
+    for where in bulk.in_filters("tracking_number", numbers):
         known.update(
-            Parcel.objects.filter(
-                community=community, tracking_number__in=numbers[start : start + 5000]
-            ).values_list("tracking_number", "recipient_phone")
+            Parcel.objects.filter(where, community=community).values_list(
+                "tracking_number", "recipient_phone"
+            )
         )
     return _Lookups(flats=flats, residents=residents, known=known)
+
+
+def _recognize(record: dict[str, str]) -> Recognition | ValidationError:
+    """The row's tracking number recognised, or why it is no tracking number."""
+    try:
+        return recognize(record.get("tracking_number", ""))
+    except ValidationError as exc:
+        return exc
 
 
 class _RowChecker:
@@ -237,20 +243,29 @@ class _RowChecker:
         self.carrier = carrier
         self.seen: dict[str, int] = {}
         self.phones: dict[str, str] = {}  # phone parsing is the slow part: parse each once
+        # A file names the same few thousand flats again and again: normalise each spelling once.
+        self.flat_codes: dict[str, str] = {}
 
     def phone(self, raw: str) -> str:
         if raw not in self.phones:
             self.phones[raw] = normalize_phone(raw)
         return self.phones[raw]
 
-    def check(self, line: int, record: dict[str, str]) -> services.Announcement | RowError:
+    def flat_code(self, raw: str) -> str:
+        if raw not in self.flat_codes:
+            self.flat_codes[raw] = normalize_flat_code(raw)
+        return self.flat_codes[raw]
+
+    def check(
+        self, line: int, record: dict[str, str], rec: Recognition | ValidationError
+    ) -> services.Announcement | RowError:
+        """Check one row; ``rec`` is :func:`_recognize` of it (done once, before the lookups)."""
+
         def bad(field_name: str, code: str, message: str) -> RowError:
             return RowError(line, field_name, code, message)
 
-        try:
-            rec = recognize(record.get("tracking_number", ""))
-        except ValidationError as exc:
-            return bad("tracking_number", exc.code or "tracking_invalid", " ".join(exc.messages))
+        if isinstance(rec, ValidationError):
+            return bad("tracking_number", rec.code or "tracking_invalid", " ".join(rec.messages))
         number = rec.number
         if number in self.seen:
             return bad(
@@ -286,7 +301,7 @@ class _RowChecker:
         flat_id = None
         if record.get("flat"):
             try:
-                flat_code = normalize_flat_code(record["flat"])
+                flat_code = self.flat_code(record["flat"])
             except ValidationError as exc:
                 return bad("flat", exc.code or "flat_invalid", " ".join(exc.messages))
             flat_id = self.lookups.flats.get(flat_code)
@@ -297,7 +312,7 @@ class _RowChecker:
                     _("There is no flat %(flat)s in this community.") % {"flat": flat_code},
                 )
         size = (record.get("size") or SlotSize.M).upper()
-        if size not in SlotSize.values:
+        if size not in SIZES:
             return bad("size", "size_invalid", _("Size must be S, M or L."))
         return services.Announcement(
             tracking_number=number,
@@ -315,11 +330,13 @@ def validate(
     rows: list[tuple[int, dict[str, str]]],
     carrier: Carrier | None = None,
 ) -> tuple[list[services.Announcement], list[RowError]]:
-    checker = _RowChecker(_lookups(community, rows), carrier)
+    recognized = [_recognize(record) for _line, record in rows]
+    numbers = [rec.number for rec in recognized if not isinstance(rec, ValidationError)]
+    checker = _RowChecker(_lookups(community, numbers), carrier)
     good: list[services.Announcement] = []
     errors: list[RowError] = []
-    for line, record in rows:
-        result = checker.check(line, record)
+    for (line, record), rec in zip(rows, recognized, strict=True):
+        result = checker.check(line, record, rec)
         if isinstance(result, RowError):
             errors.append(result)
         else:
@@ -365,16 +382,15 @@ def import_rows(
         return report  # nothing written
     if not good:
         return report
-    created = 0
     with transaction.atomic():
-        for start in range(0, len(good), 10_000):
-            batch = good[start : start + 10_000]
-            n, _known_now = services.announce_many(
-                community, batch, actor=actor, method=_method(source), courier=courier
-            )
-            created += n
-            if progress is not None:
-                progress(len(batch))
+        created, _known_now = services.announce_many(
+            community,
+            good,
+            actor=actor,
+            method=_method(source),
+            courier=courier,
+            progress=progress,
+        )
         try:
             with transaction.atomic():
                 report.manifest = Manifest.objects.create(

@@ -138,6 +138,8 @@ class Overflow(models.Model):
     # Stable reason codes joined by commas: no_capacity, locker_consent, compartment_size,
     # no_points.
     reasons = models.CharField(_("reasons"), max_length=100)
+    # When the allocation first found these reasons; a re-allocation reaching the same verdict
+    # keeps the row as it is (it rewrites only rows that change).
     computed_at = models.DateTimeField(_("computed"))
 
     class Meta:

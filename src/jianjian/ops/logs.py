@@ -1,5 +1,9 @@
 """Structured logs: one JSON object per line, for each request and each committed custody event.
 
+Events written in bulk (a manifest's 100,000 announcements) send no ``post_save``; their writer
+logs one ``custody events`` line with their ``count`` instead (:func:`log_bulk_custody`), as a
+log of 100,000 identical lines would bury everything else.
+
 The request id lives in a context variable, so a custody event logged during a request carries the
 id of the request that caused it (and the id is returned to the client as ``X-Request-ID``).
 """
@@ -62,6 +66,12 @@ def _custody_saved(sender: type, instance: Any, created: bool, **kwargs: Any) ->
     }
     # Log what was committed, never what a rolled-back transaction tried.
     transaction.on_commit(lambda: custody_log.info("custody event", extra=fields))
+
+
+def log_bulk_custody(*, count: int, **fields: Any) -> None:
+    """One line for ``count`` custody events written together, once their transaction commits."""
+    fields = {"count": count, **fields}
+    transaction.on_commit(lambda: custody_log.info("custody events", extra=fields))
 
 
 def connect_custody_logging() -> None:
