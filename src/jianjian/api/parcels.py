@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.pagination import paginate
 
 from jianjian import access
@@ -15,6 +15,7 @@ from jianjian.api.schemas import (
     BatchIntakeIn,
     BatchIntakeOut,
     HandOverIn,
+    In,
     IntakeIn,
     IntakeOut,
     ParcelOut,
@@ -30,7 +31,7 @@ from jianjian.parcels.models import Method, Parcel, ParcelState
 router = Router(tags=["parcels"])
 
 
-class ParcelFilter(Schema):
+class ParcelFilter(In):
     q: str = ""  # a tracking number, exactly (the common search) or its last digits
     state: ParcelState | None = None
     community: str = ""

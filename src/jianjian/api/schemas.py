@@ -3,6 +3,7 @@
 import datetime as dt
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from jianjian.access import Principal
 from jianjian.communities.phones import mask_name, mask_phone
@@ -10,6 +11,18 @@ from jianjian.couriers.models import Courier, Manifest
 from jianjian.parcels.models import Parcel
 
 TRACKING = Field(..., min_length=1, max_length=60)
+
+
+class In(Schema):
+    """What callers send. Text with a NUL character is refused with the other field errors: no
+    real input has one, and PostgreSQL cannot store it (it was a server error)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class ParcelOut(Schema):
@@ -57,7 +70,7 @@ def parcel_out(parcel: Parcel, who: Principal) -> dict:  # type: ignore[type-arg
     }
 
 
-class IntakeIn(Schema):
+class IntakeIn(In):
     point_id: int
     tracking_number: str = TRACKING
     phone: str = Field("", max_length=30)
@@ -78,7 +91,7 @@ class IntakeOut(Schema):
     remaining_capacity: int
 
 
-class ScanIn(Schema):
+class ScanIn(In):
     tracking_number: str = TRACKING
     phone: str = Field("", max_length=30)
     phone_last4: str = Field("", max_length=4)
@@ -86,7 +99,7 @@ class ScanIn(Schema):
     override_reason: str = Field("", max_length=500)
 
 
-class BatchIntakeIn(Schema):
+class BatchIntakeIn(In):
     point_id: int
     courier_id: int | None = None
     scans: list[ScanIn] = Field(..., min_length=1, max_length=500)
@@ -111,16 +124,16 @@ class BatchIntakeOut(Schema):
     results: list[ScanResult]
 
 
-class HandOverIn(Schema):
+class HandOverIn(In):
     method: str = Field("code", pattern="^(code|qr|phone_tail|scan)$")
 
 
-class ReturnIn(Schema):
+class ReturnIn(In):
     courier_id: int
     reason: str = Field("", max_length=200)
 
 
-class ManifestRowIn(Schema):
+class ManifestRowIn(In):
     tracking_number: str = Field(..., max_length=60)
     phone: str = Field("", max_length=30)
     flat: str = Field("", max_length=30)
@@ -129,7 +142,7 @@ class ManifestRowIn(Schema):
     carrier: str = Field("", max_length=20)
 
 
-class ManifestIn(Schema):
+class ManifestIn(In):
     community: str = Field(..., max_length=50)
     parcels: list[ManifestRowIn] = Field(..., min_length=1, max_length=20000)
     import_good_rows: bool = False

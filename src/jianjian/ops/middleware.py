@@ -7,7 +7,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext as _
 
 from jianjian.ops import metrics
 from jianjian.ops.logs import request_id, request_log
@@ -59,3 +60,34 @@ class RequestMiddleware:
             return response
         finally:
             request_id.reset(token)
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    """A NUL character in the path, the query string or a submitted form's fields."""
+    if "\x00" in request.path:
+        return True
+    for data in (request.GET, request.POST):  # a JSON body is not parsed here: its schema checks
+        for values in data.lists():
+            if any("\x00" in v for v in (values[0], *values[1])):
+                return True
+    return False
+
+
+class RefuseNulMiddleware:
+    """Answer 400 to a request carrying a NUL character (``%00``) outside a file.
+
+    No real input has one, and PostgreSQL cannot store or even compare text holding it: a search
+    for ``q=%00`` or a path with ``%00`` was a server error. Runs after the locale is chosen, so
+    the message is in the caller's language.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _has_nul(request):
+            return self.get_response(request)
+        message = _("The request contains a NUL character; remove it and try again.")
+        if request.path.startswith("/api/"):
+            return JsonResponse({"code": "invalid_request", "message": message}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
