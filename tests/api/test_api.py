@@ -220,6 +220,24 @@ def test_batch_intake_answers_each_scan(api: Tokens):
     assert Parcel.objects.count() == 1
 
 
+def test_batch_intake_keeps_a_scans_size_and_name(api: Tokens):
+    """What a single intake takes, a batch's scan takes too: a large parcel goes to a slot that
+    fits, and the courier's name for an unknown recipient is recorded."""
+    w = api.world
+    big, unknown = tracking(), tracking()
+    body = {
+        "point_id": w.counter.pk,
+        "scans": [
+            {"tracking_number": big, "phone": "13812345678", "size": "L"},
+            {"tracking_number": unknown, "phone": "13700000001", "name": "赵六"},
+        ],
+    }
+    out = api.clerk.post("/parcels/intake/batch", body).json()
+    assert [r["ok"] for r in out["results"]] == [True, True], out
+    assert Parcel.objects.get(tracking_number=big).size == "L"
+    assert Parcel.objects.get(tracking_number=unknown).recipient_name == "赵六"
+
+
 def test_hand_over_and_return_through_the_api(api: Tokens):
     w = api.world
     a, b = sf_parcel(api), sf_parcel(api)

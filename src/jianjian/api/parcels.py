@@ -120,6 +120,8 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
                 phone=scan.phone,
                 phone_last4=scan.phone_last4,
                 flat=scan.flat,
+                name=scan.name,
+                size=scan.size,
                 override_reason=scan.override_reason,
             )
             for scan in body.scans

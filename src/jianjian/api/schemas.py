@@ -96,6 +96,8 @@ class ScanIn(In):
     phone: str = Field("", max_length=30)
     phone_last4: str = Field("", max_length=4)
     flat: str = Field("", max_length=30)
+    name: str = Field("", max_length=50)
+    size: str = Field("", pattern="^(S|M|L)?$")
     override_reason: str = Field("", max_length=500)
 
 
