@@ -64,6 +64,9 @@ def _sign_in(page_factory, world: World, viewport=TABLET, language="zh-hans"):  
     """Sign in with the keyboard alone; a one-point clerk lands on their intake screen."""
     page = page_factory(viewport=viewport, language=language)
     page.goto("/login/")
+    # Typing starts once the cursor is in the name field, as a clerk waits to see it: Chromium
+    # applies autofocus at a rendering step after the load, and keys sent before went nowhere.
+    wait_focused(page, "id_username")
     page.keyboard.type(world.clerk.user.username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

@@ -65,7 +65,8 @@ def test_proxy_shows_their_qr_and_the_clerk_hands_over_in_one_click(page_factory
     assert "1234" in result
     screenshot(counter, "counter-pickup-proxy-qr-zh-hans-tablet")
     counter.click("[data-hand-over]")  # the one click
-    counter.wait_for_selector("[data-outcome='handed']")
+    wait_swapped(counter, "[data-outcome='handed']")
+    wait_focused(counter, "scan")  # the next scan goes where the clerk's cursor is back
     screenshot(counter, "counter-pickup-proxy-qr-handed-zh-hans-tablet")
 
     for_proxy.refresh_from_db()
