@@ -158,7 +158,22 @@ def _record(
     """Save ``parcel`` (locked, already carrying its new state and place) and append its event."""
     parcel.event_count += 1
     parcel.save()
-    return CustodyEvent.objects.create(
+    event = _event_of(parcel, kind, actor, method, at, **fields)
+    event.save(force_insert=True)
+    return event
+
+
+def _event_of(
+    parcel: Parcel,
+    kind: str,
+    actor: Actor,
+    method: str,
+    at: dt.datetime,
+    **fields: Any,
+) -> CustodyEvent:
+    """The (unsaved) event that records ``parcel``'s step to its current state, place and code;
+    ``parcel.event_count`` already counts it."""
+    return CustodyEvent(
         community_id=parcel.community_id,
         parcel=parcel,
         seq=parcel.event_count,
@@ -520,10 +535,10 @@ def _intake_in_savepoint(
     slot: Slot | None = None,
 ) -> IntakeResult | ParcelError:
     """One intake in its own (sub)transaction; domain errors are returned, not raised."""
-    try:
-        number, carrier_code = _tracking(scan.tracking_number)
-    except ParcelError as exc:
-        return exc
+    scanned = _scanned_number(scan)
+    if isinstance(scanned, ParcelError):
+        return scanned
+    number, carrier_code = scanned
     for _attempt in range(2):
         try:
             with transaction.atomic():
@@ -942,20 +957,12 @@ class _BatchIntake:
         outbox.parcels_arrived([(a.parcel, e) for a, e in zip(arrivals, events, strict=True)])
 
     def _event(self, arrival: _Arrival) -> CustodyEvent:
-        parcel = arrival.parcel
-        return CustodyEvent(
-            community_id=parcel.community_id,
-            parcel=parcel,
-            seq=parcel.event_count,
-            kind=EventKind.INTAKE,
-            to_state=parcel.state,
-            at=self.now,
-            actor=self.actor.user,
-            actor_label=self.actor.label[:100],
-            method=self.method,
-            point_id=parcel.point_id,
-            slot_id=parcel.slot_id,
-            pickup_code=parcel.pickup_code,
+        return _event_of(
+            arrival.parcel,
+            EventKind.INTAKE,
+            self.actor,
+            self.method,
+            self.now,
             courier=self.courier,
             data=arrival.data,
         )
