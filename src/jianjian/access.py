@@ -367,6 +367,27 @@ def admin_case_for(user: User, case_id: int | str) -> Case:
         raise Http404 from None
 
 
+# --- the community admin's console -----------------------------------------------------------
+# Only a community's admins (and superusers) reach its console; for anyone else it does not exist.
+
+
+def console_community_for(user: User, slug: str) -> Community:
+    """The community whose console the user opens, or 404."""
+    try:
+        return admin_communities(user).get(slug=slug)
+    except Community.DoesNotExist:
+        raise Http404 from None
+
+
+def audit_entries(user: User, community: Community) -> QuerySet[Any]:
+    """The console's audit log of a community, for its admins."""
+    from jianjian.console.models import AuditEntry
+
+    if not admin_communities(user).filter(pk=community.pk).exists():
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.filter(community=community)
+
+
 def can_read_metrics(user: User) -> bool:
     """Prometheus metrics show every point's stock: superusers only (scrapers use the token)."""
     return _authenticated(user) and bool(user.is_superuser)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "jianjian.reports",
     "jianjian.api",
     "jianjian.residents",
+    "jianjian.console",
     "axes",
     "csp",
 ]

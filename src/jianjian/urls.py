@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("jianjian.ops.urls")),
     path("", include("jianjian.stocktake.urls")),
     path("", include("jianjian.reports.urls")),
+    path("", include("jianjian.console.urls")),
 ]
 
 # A database or disk fault answers 503 with a clear message instead of a bare 500 (issue 8).
