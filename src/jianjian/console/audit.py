@@ -59,7 +59,7 @@ def record(
         username=user.get_username() if getattr(user, "pk", None) else str(user or "system"),
         at=clock.now(),
         action=action,
-        object_type=object_type or (obj._meta.model_name if obj is not None else ""),
+        object_type=object_type or (str(obj._meta.model_name) if obj is not None else ""),
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         summary=summary[:300],
         changes={k: _plain(v) for k, v in (changes or {}).items()},
