@@ -9,4 +9,5 @@ urlpatterns = [
     path("console/<slug:slug>/audit/", views.audit_log, name="audit"),
     path("console/<slug:slug>/", include("jianjian.console.people.urls")),
     path("console/<slug:slug>/", include("jianjian.console.operations.urls")),
+    path("console/<slug:slug>/", include("jianjian.console.links.urls")),
 ]
