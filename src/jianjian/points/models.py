@@ -77,6 +77,23 @@ class CollectionPoint(models.Model):
     def opening_hours(self) -> str:
         return f"{self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
 
+    def hours_on(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
+        """The point's opening and closing time on a local ``day``, or None when it is closed
+        that day. Every rule that depends on opening hours asks here (deadlines, out-of-hours
+        intake, allocation)."""
+        return (self.opens_at, self.closes_at)
+
+    def is_open_at(self, local: dt.datetime) -> bool:
+        """Whether the point is open at a moment given in the community's local time."""
+        hours = self.hours_on(local.date())
+        if hours is None:
+            return False
+        opens, closes = hours
+        now = local.time()
+        if opens < closes:
+            return opens <= now < closes
+        return now >= opens or now < closes  # open past midnight
+
 
 class Slot(models.Model):
     """A shelf tier (any number of parcels) or a locker compartment (one parcel, with a size)."""
