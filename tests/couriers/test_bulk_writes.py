@@ -24,6 +24,7 @@ from jianjian.couriers.manifests import ManifestError, import_rows, read_file
 from jianjian.couriers.models import Overflow
 from jianjian.ops.logs import JsonFormatter
 from jianjian.parcels import fold, services
+from jianjian.parcels.lifecycle import announce as announce_module
 from jianjian.parcels.models import CustodyEvent, Parcel
 from tests.factories import tracking
 
@@ -151,7 +152,7 @@ def test_a_number_announced_meanwhile_sends_its_batch_row_by_row(world, monkeypa
     raced, fresh = tracking(), tracking()
     services.announce(world.community, raced, actor=ACTOR)
     # The number was not there when this batch looked (it arrived between look and write).
-    monkeypatch.setattr(services, "_known_numbers", lambda community, numbers: set())
+    monkeypatch.setattr(announce_module, "_known_numbers", lambda community, numbers: set())
     created, known = services.announce_many(
         world.community, _rows(world, [raced, fresh]), actor=ACTOR
     )
@@ -175,7 +176,7 @@ def custody_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
 def test_a_manifest_logs_one_summary_line_not_one_per_parcel(
     world, custody_lines, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(services, "ANNOUNCE_BATCH", 7)  # several batches, still one line
+    monkeypatch.setattr(announce_module, "ANNOUNCE_BATCH", 7)  # several batches, still one line
     data = "tracking_number,phone\n" + "".join(f"{tracking()},13812345678\n" for _ in range(20))
     with django_capture_on_commit_callbacks(execute=True):
         report = import_rows(

@@ -27,6 +27,7 @@ from jianjian.ops.logs import JsonFormatter
 from jianjian.parcels import services
 from jianjian.parcels.errors import ParcelError
 from jianjian.parcels.fold import check
+from jianjian.parcels.lifecycle.batch import _BatchIntake
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import CustodyEvent, Parcel
 from jianjian.points.models import CollectionPoint, PointDay
@@ -415,9 +416,9 @@ def test_a_number_inserted_meanwhile_by_another_writer_sends_the_batch_one_by_on
         services.Scan(tracking(), phone="13912345678"),
     ]
     services.intake(world.counter2, raced, actor=world.clerk, phone="13812345678")
-    read = services._BatchIntake._read_parcels
+    read = _BatchIntake._read_parcels
     monkeypatch.setattr(
-        services._BatchIntake,
+        _BatchIntake,
         "_read_parcels",
         lambda self, numbers: {k: v for k, v in read(self, numbers).items() if k != raced},
     )

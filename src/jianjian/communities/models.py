@@ -168,6 +168,13 @@ class Resident(models.Model):
         super().save(*args, **kwargs)
 
 
+class PickupProxyQuerySet(models.QuerySet["PickupProxy"]):
+    def live(self, at: dt.datetime) -> PickupProxyQuerySet:
+        """Grants that may collect at ``at``: neither revoked nor expired (the one spelling of a
+        live grant; :meth:`PickupProxy.is_active` is the same rule for one grant in hand)."""
+        return self.filter(revoked_at__isnull=True, valid_until__gt=at)
+
+
 class PickupProxy(models.Model):
     """A resident lets another phone collect for them: one parcel, or everything until expiry."""
 
@@ -186,6 +193,8 @@ class PickupProxy(models.Model):
     valid_until = models.DateTimeField(_("valid until"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PickupProxyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pickup proxy")

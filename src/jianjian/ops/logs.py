@@ -1,8 +1,9 @@
 """Structured logs: one JSON object per line, for each request and each committed custody event.
 
-Events written in bulk (a manifest's 100,000 announcements) send no ``post_save``; their writer
-logs one ``custody events`` line with their ``count`` instead (:func:`log_bulk_custody`), as a
-log of 100,000 identical lines would bury everything else.
+The custody kernel calls :func:`log_custody` with the events it writes (no model signal).
+Events written in bulk by a pre-advice (a manifest's 100,000 announcements) get one ``custody
+events`` line with their ``count`` instead (:func:`log_bulk_custody`), as a log of 100,000
+identical lines would bury everything else.
 
 The request id lives in a context variable, so a custody event logged during a request carries the
 id of the request that caused it (and the id is returned to the client as ``X-Request-ID``).
@@ -14,10 +15,10 @@ import contextvars
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_save
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -51,30 +52,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
-def _custody_saved(sender: type, instance: Any, created: bool, **kwargs: Any) -> None:
-    if not created or kwargs.get("raw"):
-        return
-    fields = {
-        "parcel_id": instance.parcel_id,
-        "seq": instance.seq,
-        "kind": instance.kind,
-        "to_state": instance.to_state,
-        "point_id": instance.point_id,
-        "community_id": instance.community_id,
-        "method": instance.method,
-        "actor": instance.actor_label,
-    }
-    # Log what was committed, never what a rolled-back transaction tried.
-    transaction.on_commit(lambda: custody_log.info("custody event", extra=fields))
+def log_custody(events: Sequence[Any]) -> None:
+    """One line per custody event, written once their transaction commits (never what a
+    rolled-back transaction tried)."""
+    lines = [
+        {
+            "parcel_id": event.parcel_id,
+            "seq": event.seq,
+            "kind": event.kind,
+            "to_state": event.to_state,
+            "point_id": event.point_id,
+            "community_id": event.community_id,
+            "method": event.method,
+            "actor": event.actor_label,
+        }
+        for event in events
+    ]
+
+    def write() -> None:
+        for fields in lines:
+            custody_log.info("custody event", extra=fields)
+
+    transaction.on_commit(write)
 
 
 def log_bulk_custody(*, count: int, **fields: Any) -> None:
     """One line for ``count`` custody events written together, once their transaction commits."""
     fields = {"count": count, **fields}
     transaction.on_commit(lambda: custody_log.info("custody events", extra=fields))
-
-
-def connect_custody_logging() -> None:
-    from jianjian.parcels.models import CustodyEvent
-
-    post_save.connect(_custody_saved, sender=CustodyEvent, dispatch_uid="ops-custody-log")

@@ -207,12 +207,7 @@ def _by_proxy_qr(point: CollectionPoint, text: str, now: dt.datetime) -> PickupL
 def _by_phone_tail(point: CollectionPoint, tail: str, now: dt.datetime) -> PickupLookup:
     own = list(on_hand_parcels(point).filter(recipient_last4=tail))
     proxies = list(
-        PickupProxy.objects.filter(
-            community_id=point.community_id,
-            phone__endswith=tail,
-            revoked_at__isnull=True,
-            valid_until__gt=now,
-        )
+        PickupProxy.objects.live(now).filter(community_id=point.community_id, phone__endswith=tail)
     )
     groups = _groups(own) + _proxy_groups(point, proxies, now)
     if not groups:
@@ -227,12 +222,7 @@ def _by_phone(point: CollectionPoint, text: str, now: dt.datetime) -> PickupLook
         raise InvalidInput(" ".join(exc.messages), code="phone_invalid") from None
     own = list(on_hand_parcels(point).filter(recipient_phone=phone))
     proxies = list(
-        PickupProxy.objects.filter(
-            community_id=point.community_id,
-            phone=phone,
-            revoked_at__isnull=True,
-            valid_until__gt=now,
-        )
+        PickupProxy.objects.live(now).filter(community_id=point.community_id, phone=phone)
     )
     groups = _groups(own) + _proxy_groups(point, proxies, now)
     if not groups:

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class StocktakeConfig(AppConfig):
     name = "jianjian.stocktake"
     verbose_name = _("Stocktake")
-
-    def ready(self) -> None:
-        from jianjian.stocktake import cases
-
-        cases.connect()

@@ -1,0 +1,172 @@
+"""Intake of one scan: a parcel arrives at a point (new, pre-advised, returned, or found)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from jianjian import clock
+from jianjian.couriers.models import Courier
+from jianjian.parcels.errors import InvalidInput, InvalidTransition, ParcelError
+from jianjian.parcels.lifecycle.kernel import (
+    Actor,
+    carrier,
+    local_date,
+    lock_point,
+    record,
+    require,
+)
+from jianjian.parcels.lifecycle.missing import found_at
+from jianjian.parcels.lifecycle.rules import (
+    arrive,
+    capacity_exceeded,
+    intake_data,
+    intake_warnings,
+    recipient_known,
+    recipient_needed,
+    remaining_at,
+    scanned_number,
+)
+from jianjian.parcels.lifecycle.scan import IntakeResult, Scan
+from jianjian.parcels.matching import match_recipient
+from jianjian.parcels.models import EventKind, Method, Parcel, ParcelState
+from jianjian.parcels.placement import choose_slot, next_pickup_code
+from jianjian.points.models import CollectionPoint, PointDay, PointKind, Slot
+
+S = ParcelState
+
+
+def intake(
+    point: CollectionPoint,
+    scan: Scan | str,
+    *,
+    actor: Actor,
+    method: str = Method.SCAN,
+    slot: Slot | None = None,
+    courier: Courier | None = None,
+    **fields: str,
+) -> IntakeResult:
+    """Take a parcel in at ``point``.
+
+    Idempotent: scanning a number that is already at this point returns it unchanged. Scanning a
+    parcel recorded missing finds it here. Refused past the day's capacity unless the scan's
+    ``override_reason`` says why. ``slot`` is the clerk's choice of slot, if any.
+
+    The door (API, counter, CLI) passes a :class:`Scan`; a bare number with the scan's fields as
+    keywords is shorthand for ``Scan(number, **fields)`` (tests, the demo, benchmarks).
+    """
+    if isinstance(scan, str):
+        scan = Scan(scan, **fields)
+    elif fields:
+        raise TypeError("pass the scan's fields in the Scan, not beside it")
+    outcome = intake_in_savepoint(point, scan, actor, method, courier, slot)
+    if isinstance(outcome, ParcelError):
+        raise outcome
+    return outcome
+
+
+def intake_in_savepoint(
+    point: CollectionPoint,
+    scan: Scan,
+    actor: Actor,
+    method: str,
+    courier: Courier | None,
+    slot: Slot | None = None,
+) -> IntakeResult | ParcelError:
+    """One intake in its own (sub)transaction; domain errors are returned, not raised."""
+    scanned = scanned_number(scan)
+    if isinstance(scanned, ParcelError):
+        return scanned
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _intake(point, scanned, scan, actor, method, courier, slot)
+        except ParcelError as exc:
+            return exc
+        except IntegrityError:
+            # Two scans of one new number at two points raced and the other insert won. Run once
+            # more: now the parcel exists and the ordinary rules answer.
+            continue
+    return ParcelError(_("The parcel could not be saved; scan it again."), code="conflict")
+
+
+def _intake(
+    point: CollectionPoint,
+    scanned: tuple[str, str],
+    scan: Scan,
+    actor: Actor,
+    method: str,
+    courier: Courier | None,
+    slot: Slot | None,
+) -> IntakeResult:
+    number, carrier_code = scanned
+    point = lock_point(point)
+    community = point.community
+    now = clock.now()
+    parcel = (
+        Parcel.objects.select_for_update(of=("self",))
+        .filter(community=community, tracking_number=number)
+        .first()
+    )
+    if parcel is not None:
+        if parcel.state == S.AT_POINT and parcel.point_id == point.pk:
+            return IntakeResult(parcel, duplicate=True, remaining_capacity=remaining_at(point, now))
+        if parcel.state == S.AT_POINT:
+            raise InvalidTransition(
+                _("Parcel %(number)s is already at %(point)s (code %(code)s); move it instead.")
+                % {"number": number, "point": parcel.point, "code": parcel.pickup_code},
+                code="at_other_point",
+            )
+        if parcel.state == S.MISSING:
+            found_at(parcel, point, actor, method, now, slot)
+            return IntakeResult(parcel, found=True, remaining_capacity=remaining_at(point, now))
+        require(parcel, EventKind.INTAKE)
+
+    typed = match_recipient(
+        community, phone=scan.phone, phone_last4=scan.phone_last4, flat=scan.flat, name=scan.name
+    )
+    if typed.empty and not recipient_known(parcel):
+        raise recipient_needed()
+
+    day, _created = PointDay.objects.select_for_update().get_or_create(
+        point=point, date=local_date(community, now), defaults={"community": community}
+    )
+    reason = scan.override_reason.strip()
+    if day.intakes >= point.daily_capacity and not reason:
+        raise capacity_exceeded(point, day)
+
+    created = parcel is None
+    if parcel is None:
+        parcel = Parcel(community=community, tracking_number=number, carrier=carrier(carrier_code))
+    resident = typed.resident or parcel.recipient
+    if point.kind == PointKind.LOCKER and resident is not None and not resident.locker_consent:
+        raise InvalidInput(
+            _("%(name)s has not agreed to lockers; take the parcel in at a counter or shelf.")
+            % {"name": resident.name},
+            code="locker_consent",
+        )
+    chosen = choose_slot(point, scan.size or parcel.size, slot)
+    code = next_pickup_code(point, chosen)
+    warnings = intake_warnings(parcel, point)
+    over = day.intakes >= point.daily_capacity
+    arrive(parcel, point, typed, scan.size, chosen, code, now, courier)
+    day.intakes += 1
+    day.overrides += 1 if over else 0
+    day.save(update_fields=["intakes", "overrides"])
+    point.on_hand += 1
+    point.save(update_fields=["on_hand", "code_seq"])
+    record(
+        parcel,
+        EventKind.INTAKE,
+        actor,
+        method,
+        now,
+        courier=courier,
+        data=intake_data(over, reason, warnings),
+    )
+    return IntakeResult(
+        parcel,
+        created=created,
+        warnings=warnings,
+        remaining_capacity=max(point.daily_capacity - day.intakes, 0),
+    )

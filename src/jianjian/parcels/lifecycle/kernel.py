@@ -1,0 +1,202 @@
+"""The custody kernel: what every verb of the lifecycle does the same way.
+
+A verb (announce, intake, hand-over, return, move, missing, found, recipient) runs in one
+transaction that (1) locks what it changes, in one order (points by id, then the parcel), (2)
+checks the transition against :mod:`jianjian.parcels.transitions`, (3) sets the parcel's new
+state and place, and (4) calls :func:`record`, which saves the parcel, appends its custody event
+and runs the event's hooks (:mod:`.hooks`: the custody log line, missing-parcel cases, the
+outbox) directly, in the same transaction. No model signal is involved: whoever writes custody
+events writes them here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from jianjian.communities.models import Community
+from jianjian.couriers.models import Carrier
+from jianjian.couriers.recognition import recognize
+from jianjian.parcels.errors import InvalidInput, InvalidTransition, ParcelError
+from jianjian.parcels.lifecycle import hooks
+from jianjian.parcels.matching import RecipientInfo
+from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
+from jianjian.parcels.transitions import is_allowed
+from jianjian.points.models import CollectionPoint
+
+S = ParcelState
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does it: a signed-in user, or a named system (``worker``, ``demo``, a carrier API)."""
+
+    user: User | None = None
+    label: str = ""
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user=user, label=user.get_username())
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(label=label)
+
+
+def local_date(community: Community, at: dt.datetime) -> dt.date:
+    return at.astimezone(ZoneInfo(community.time_zone)).date()
+
+
+# --- locking -------------------------------------------------------------------------------
+
+
+def closed(point: CollectionPoint) -> InvalidInput:
+    return InvalidInput(_("%(point)s is closed.") % {"point": point.name}, code="point_inactive")
+
+
+def lock_point(point: CollectionPoint) -> CollectionPoint:
+    locked = (
+        CollectionPoint.objects.select_for_update(of=("self",))
+        .select_related("community")
+        .get(pk=point.pk)
+    )
+    if not locked.active:
+        raise closed(locked)
+    return locked
+
+
+def lock_parcel(parcel: Parcel) -> Parcel:
+    return (
+        Parcel.objects.select_for_update(of=("self",)).select_related("community").get(pk=parcel.pk)
+    )
+
+
+def lock_points_then_parcel(parcel: Parcel, *also: CollectionPoint) -> Parcel:
+    """Lock the parcel's point (and ``also``), in id order, and only then the parcel.
+
+    Intake and hand-over lock point → parcel; every verb takes its locks in that same order so
+    two of them can never wait on each other (a deadlock on PostgreSQL). The parcel's point is
+    read first without a lock, so it is checked again once the parcel itself is locked.
+    """
+    point_id = Parcel.objects.filter(pk=parcel.pk).values_list("point_id", flat=True).first()
+    ids = {p.pk for p in also} | ({point_id} if point_id is not None else set())
+    list(
+        CollectionPoint.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    locked = lock_parcel(parcel)
+    if locked.point_id != point_id:
+        raise ParcelError(_("The parcel changed meanwhile; try again."), code="conflict")
+    return locked
+
+
+# --- the transition ------------------------------------------------------------------------
+
+
+def state_label(state: str | None) -> str:
+    return str(S(state).label) if state else _("not known yet")
+
+
+def require(parcel: Parcel, kind: str) -> None:
+    if not is_allowed(parcel.state, kind):
+        raise InvalidTransition(
+            _("Parcel %(number)s is %(state)s: it cannot be %(action)s.")
+            % {
+                "number": parcel.tracking_number,
+                "state": state_label(parcel.state),
+                "action": EventKind(kind).label,
+            },
+            state=parcel.state,
+        )
+
+
+# --- recording -----------------------------------------------------------------------------
+
+
+def record(
+    parcel: Parcel,
+    kind: str,
+    actor: Actor,
+    method: str,
+    at: dt.datetime,
+    **fields: Any,
+) -> CustodyEvent:
+    """Save ``parcel`` (locked, already carrying its new state and place), append its event and
+    run the event's hooks."""
+    parcel.event_count += 1
+    parcel.save()
+    event = event_of(parcel, kind, actor, method, at, **fields)
+    event.save(force_insert=True)
+    hooks.recorded([(parcel, event)])
+    return event
+
+
+def event_of(
+    parcel: Parcel,
+    kind: str,
+    actor: Actor,
+    method: str,
+    at: dt.datetime,
+    **fields: Any,
+) -> CustodyEvent:
+    """The (unsaved) event that records ``parcel``'s step to its current state, place and code;
+    ``parcel.event_count`` already counts it."""
+    return CustodyEvent(
+        community_id=parcel.community_id,
+        parcel=parcel,
+        seq=parcel.event_count,
+        kind=kind,
+        to_state=parcel.state,
+        at=at,
+        actor=actor.user,
+        actor_label=actor.label[:100],
+        method=method,
+        point_id=fields.pop("point_id", parcel.point_id),
+        slot_id=fields.pop("slot_id", parcel.slot_id),
+        pickup_code=parcel.pickup_code,
+        **fields,
+    )
+
+
+# --- small shared steps --------------------------------------------------------------------
+
+
+def carrier(code: str) -> Carrier:
+    found, _created = Carrier.objects.get_or_create(code=code, defaults={"name": code})
+    return found
+
+
+def apply_recipient(parcel: Parcel, info: RecipientInfo) -> None:
+    if info.resident is not None:
+        parcel.recipient = info.resident
+        parcel.recipient_name = info.resident.name
+        parcel.recipient_phone = info.resident.phone
+        parcel.recipient_last4 = info.resident.phone_last4
+        parcel.recipient_flat = info.resident.flat
+        return
+    parcel.recipient_name = info.name or parcel.recipient_name
+    parcel.recipient_phone = info.phone or parcel.recipient_phone
+    parcel.recipient_last4 = info.last4 or parcel.recipient_last4
+    parcel.recipient_flat = info.flat or parcel.recipient_flat
+
+
+def on_hand(point_id: int, delta: int) -> None:
+    CollectionPoint.objects.filter(pk=point_id).update(on_hand=F("on_hand") + delta)
+
+
+def tracking(raw: str) -> tuple[str, str]:
+    """The normalised number and the carrier code recognised from it."""
+    try:
+        rec = recognize(raw)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), code=exc.code or "tracking_invalid") from None
+    return rec.number, rec.carrier
