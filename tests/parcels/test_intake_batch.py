@@ -21,6 +21,8 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jianjian.notify.models import Notification, ResidentPreference
 from jianjian.ops.logs import JsonFormatter
@@ -104,19 +106,7 @@ def _one_by_one(point: CollectionPoint, scans: list[services.Scan], actor: servi
     outcomes: list[services.IntakeResult | ParcelError] = []
     for scan in scans:
         try:
-            outcomes.append(
-                services.intake(
-                    point,
-                    scan.tracking_number,
-                    actor=actor,
-                    phone=scan.phone,
-                    phone_last4=scan.phone_last4,
-                    flat=scan.flat,
-                    name=scan.name,
-                    size=scan.size,
-                    override_reason=scan.override_reason,
-                )
-            )
+            outcomes.append(services.intake(point, scan, actor=actor))
         except ParcelError as exc:
             outcomes.append(exc)
     return outcomes
@@ -469,3 +459,63 @@ def test_two_batches_racing_over_the_same_numbers_at_two_points(attempt):
     kinds = sorted(_kind(o) for r in results for o in r)  # type: ignore[attr-defined]
     assert kinds == sorted(["in"] * (10 + 10) + ["at_other_point"] * 10)
     assert check(world.community.pk).ok
+
+
+# --- random scan streams: the batch and one scan at a time agree on everything ----------------
+
+# What a clerk may type with a scan (indices drawn by Hypothesis; fixed values, so both twins get
+# the same): nothing, a known phone, an unknown phone, tail + flat, a tail alone, a bad phone.
+_TYPED: list[dict[str, str]] = [
+    {},
+    {"phone": "13812345678"},
+    {"phone": "13912345678"},
+    {"phone": "13300001234"},
+    {"phone_last4": "5678", "flat": "3-2-501"},
+    {"phone_last4": "5678"},
+    {"phone": "12"},
+]
+_EXTRA: list[dict[str, str]] = [
+    {},
+    {"override_reason": "rain"},
+    {"size": "L"},
+    {"carrier": "sto"},
+]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 13),  # which number (see below)
+            st.integers(0, len(_TYPED) - 1),
+            st.integers(0, len(_EXTRA) - 1),
+        ),
+        min_size=1,
+        max_size=14,
+    )
+)
+def test_random_scan_streams_store_the_same_batched_or_one_by_one(db, frozen, picks):
+    numbers = _numbers()
+    fresh = [tracking() for _ in range(3)]
+    ambiguous = f"43{int(fresh[0][2:]) % 10**13:013d}"  # STO's and Yunda's format at once
+    pool = [
+        *vars(numbers).values(),  # 8 numbers, one parcel in each state a scan can meet
+        *fresh,
+        ambiguous,
+        "not a number!",
+        fresh[0].lower(),  # the same number typed in lower case
+    ]
+    scans = [
+        services.Scan(pool[n], **_TYPED[typed], **_EXTRA[extra])  # type: ignore[arg-type]
+        for n, typed, extra in picks
+    ]
+    batch_world, single_world = _twin(numbers), _twin(numbers)
+    batched = services.intake_many(batch_world.counter, scans, actor=batch_world.clerk)
+    single = _one_by_one(single_world.counter, scans, single_world.clerk)
+    assert [_outcome(o) for o in batched] == [_outcome(o) for o in single]
+    assert _stored(batch_world) == _stored(single_world)
+    assert check(batch_world.community.pk).ok

@@ -28,6 +28,8 @@ class ErrorOut(Schema):
     message: str
     # Bad manifest rows, or the fields of a malformed request.
     errors: list[dict[str, Any]] | None = None
+    # The carrier codes a tracking number fits, when it fits several (code carrier_ambiguous).
+    candidates: list[str] | None = None
 
 
 # Declared on every operation so the OpenAPI schema documents each answer it can give.
@@ -73,7 +75,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ParcelError)
     def parcel_error(request: HttpRequest, exc: ParcelError) -> HttpResponse:
-        return reply(request, status_of(exc), exc.code, exc.message)
+        extra = {"candidates": exc.details["candidates"]} if "candidates" in exc.details else {}
+        return reply(request, status_of(exc), exc.code, exc.message, **extra)
 
     @api.exception_handler(ManifestError)
     def manifest_error(request: HttpRequest, exc: ManifestError) -> HttpResponse:

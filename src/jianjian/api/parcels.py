@@ -83,15 +83,9 @@ def intake(request: HttpRequest, body: IntakeIn):  # type: ignore[no-untyped-def
     point = _working_point(who, body.point_id)
     result = services.intake(
         point,
-        body.tracking_number,
+        body.scan(),
         actor=_actor(request),
         method=Method.API,
-        phone=body.phone,
-        phone_last4=body.phone_last4,
-        flat=body.flat,
-        name=body.name,
-        size=body.size,
-        override_reason=body.override_reason,
         courier=_courier(who, body.courier_id),
     )
     parcel = Parcel.objects.select_related(*PARCEL_RELATED).get(pk=result.parcel.pk)
@@ -114,18 +108,7 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
     courier = _courier(who, body.courier_id)
     outcomes = services.intake_many(
         point,
-        [
-            services.Scan(
-                tracking_number=scan.tracking_number,
-                phone=scan.phone,
-                phone_last4=scan.phone_last4,
-                flat=scan.flat,
-                name=scan.name,
-                size=scan.size,
-                override_reason=scan.override_reason,
-            )
-            for scan in body.scans
-        ],
+        [scan.scan() for scan in body.scans],
         actor=_actor(request),
         method=Method.API,
         courier=courier,
@@ -139,6 +122,7 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
                     "ok": False,
                     "code": r.code,
                     "message": r.message,
+                    "candidates": r.details.get("candidates"),
                 }
             )
             continue

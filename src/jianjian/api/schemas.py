@@ -8,6 +8,7 @@ from pydantic import field_validator
 from jianjian.access import Principal
 from jianjian.communities.phones import mask_name, mask_phone
 from jianjian.couriers.models import Courier, Manifest
+from jianjian.parcels.lifecycle.scan import Scan
 from jianjian.parcels.models import Parcel
 
 TRACKING = Field(..., min_length=1, max_length=60)
@@ -70,8 +71,9 @@ def parcel_out(parcel: Parcel, who: Principal) -> dict:  # type: ignore[type-arg
     }
 
 
-class IntakeIn(In):
-    point_id: int
+class ScanIn(In):
+    """One scan, as the batch lists them; the single intake adds the point and courier."""
+
     tracking_number: str = TRACKING
     phone: str = Field("", max_length=30)
     phone_last4: str = Field("", max_length=4)
@@ -79,6 +81,24 @@ class IntakeIn(In):
     name: str = Field("", max_length=50)
     size: str = Field("", pattern="^(S|M|L)?$")
     override_reason: str = Field("", max_length=500)
+    # A carrier code, for a number that fits several carriers (see the code carrier_ambiguous).
+    carrier: str = Field("", max_length=20)
+
+    def scan(self) -> Scan:
+        return Scan(
+            tracking_number=self.tracking_number,
+            phone=self.phone,
+            phone_last4=self.phone_last4,
+            flat=self.flat,
+            name=self.name,
+            size=self.size,
+            override_reason=self.override_reason,
+            carrier=self.carrier,
+        )
+
+
+class IntakeIn(ScanIn):
+    point_id: int
     courier_id: int | None = None
 
 
@@ -89,16 +109,6 @@ class IntakeOut(Schema):
     found: bool
     warnings: list[str]
     remaining_capacity: int
-
-
-class ScanIn(In):
-    tracking_number: str = TRACKING
-    phone: str = Field("", max_length=30)
-    phone_last4: str = Field("", max_length=4)
-    flat: str = Field("", max_length=30)
-    name: str = Field("", max_length=50)
-    size: str = Field("", pattern="^(S|M|L)?$")
-    override_reason: str = Field("", max_length=500)
 
 
 class BatchIntakeIn(In):
@@ -117,6 +127,7 @@ class ScanResult(Schema):
     warnings: list[str] = []
     code: str | None = None
     message: str | None = None
+    candidates: list[str] | None = None
 
 
 class BatchIntakeOut(Schema):

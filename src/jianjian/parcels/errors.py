@@ -51,3 +51,10 @@ class AmbiguousRecipient(ParcelError):
 
 class NoRoom(ParcelError):
     code = "no_room"
+
+
+class CarrierAmbiguous(ParcelError):
+    """The number fits several carriers and nothing says which: ask the clerk to pick one
+    (``details["candidates"]``: the carrier codes it fits)."""
+
+    code = "carrier_ambiguous"

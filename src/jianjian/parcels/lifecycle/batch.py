@@ -17,8 +17,10 @@ from jianjian.parcels.lifecycle.intake import intake_in_savepoint
 from jianjian.parcels.lifecycle.kernel import Actor, carrier, event_of, local_date, lock_point
 from jianjian.parcels.lifecycle.rules import (
     INTAKE_FIELDS,
+    Scanned,
     arrive,
     capacity_exceeded,
+    carrier_ambiguous,
     intake_data,
     intake_warnings,
     recipient_known,
@@ -109,7 +111,7 @@ class _BatchIntake:
 
     def run(self, scans: Sequence[Scan]) -> list[IntakeResult | ParcelError]:
         numbers = [scanned_number(scan) for scan in scans]
-        parcels = self._read_parcels([n[0] for n in numbers if isinstance(n, tuple)])
+        parcels = self._read_parcels([n.number for n in numbers if isinstance(n, Scanned)])
         recipients = match_recipients(self.community, [s.typed for s in scans])
         self._probe_codes(len(scans))
         outcomes: list[IntakeResult | ParcelError] = []
@@ -118,12 +120,12 @@ class _BatchIntake:
             if isinstance(number, ParcelError):
                 outcomes.append(number)
                 continue
-            parcel = parcels.get(number[0])
-            if number[0] in seen or not self._decidable(parcel):
+            parcel = parcels.get(number.number)
+            if number.number in seen or not self._decidable(parcel):
                 outcomes.append(self._one_by_one(scan))
             else:
                 outcomes.append(self._take(scan, number, parcel, recipient))
-            seen.add(number[0])
+            seen.add(number.number)
         self._flush()
         return outcomes
 
@@ -187,7 +189,7 @@ class _BatchIntake:
     def _take(
         self,
         scan: Scan,
-        number: tuple[str, str],
+        number: Scanned,
         parcel: Parcel | None,
         typed: RecipientInfo | ParcelError,
     ) -> IntakeResult | ParcelError:
@@ -195,6 +197,8 @@ class _BatchIntake:
         point, day = self.point, self.day
         if parcel is not None and parcel.state == S.AT_POINT:
             return IntakeResult(parcel, duplicate=True, remaining_capacity=self._remaining())
+        if parcel is None and number.undecided:
+            return carrier_ambiguous(number)
         if isinstance(typed, ParcelError):
             return typed
         if typed.empty and not recipient_known(parcel):
@@ -212,8 +216,8 @@ class _BatchIntake:
         if parcel is None:
             parcel = Parcel(
                 community=self.community,
-                tracking_number=number[0],
-                carrier=self._carrier(number[1]),
+                tracking_number=number.number,
+                carrier=self._carrier(number.carrier),
             )
         warnings = intake_warnings(parcel, point)
         arrive(parcel, point, typed, scan.size, slot, code, self.now, self.courier)

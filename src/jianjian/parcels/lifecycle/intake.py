@@ -18,8 +18,10 @@ from jianjian.parcels.lifecycle.kernel import (
 )
 from jianjian.parcels.lifecycle.missing import found_at
 from jianjian.parcels.lifecycle.rules import (
+    Scanned,
     arrive,
     capacity_exceeded,
+    carrier_ambiguous,
     intake_data,
     intake_warnings,
     recipient_known,
@@ -92,14 +94,14 @@ def intake_in_savepoint(
 
 def _intake(
     point: CollectionPoint,
-    scanned: tuple[str, str],
+    scanned: Scanned,
     scan: Scan,
     actor: Actor,
     method: str,
     courier: Courier | None,
     slot: Slot | None,
 ) -> IntakeResult:
-    number, carrier_code = scanned
+    number = scanned.number
     point = lock_point(point)
     community = point.community
     now = clock.now()
@@ -121,6 +123,8 @@ def _intake(
             found_at(parcel, point, actor, method, now, slot)
             return IntakeResult(parcel, found=True, remaining_capacity=remaining_at(point, now))
         require(parcel, EventKind.INTAKE)
+    elif scanned.undecided:
+        raise carrier_ambiguous(scanned)
 
     typed = match_recipient(
         community, phone=scan.phone, phone_last4=scan.phone_last4, flat=scan.flat, name=scan.name
@@ -137,7 +141,9 @@ def _intake(
 
     created = parcel is None
     if parcel is None:
-        parcel = Parcel(community=community, tracking_number=number, carrier=carrier(carrier_code))
+        parcel = Parcel(
+            community=community, tracking_number=number, carrier=carrier(scanned.carrier)
+        )
     resident = typed.resident or parcel.recipient
     if point.kind == PointKind.LOCKER and resident is not None and not resident.locker_consent:
         raise InvalidInput(

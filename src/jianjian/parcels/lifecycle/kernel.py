@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from jianjian.communities.models import Community
 from jianjian.couriers.models import Carrier
-from jianjian.couriers.recognition import recognize
+from jianjian.couriers.recognition import Recognition, recognize
 from jianjian.parcels.errors import InvalidInput, InvalidTransition, ParcelError
 from jianjian.parcels.lifecycle import hooks
 from jianjian.parcels.matching import RecipientInfo
@@ -193,10 +193,15 @@ def on_hand(point_id: int, delta: int) -> None:
     CollectionPoint.objects.filter(pk=point_id).update(on_hand=F("on_hand") + delta)
 
 
-def tracking(raw: str) -> tuple[str, str]:
-    """The normalised number and the carrier code recognised from it."""
+def recognition(raw: str) -> Recognition:
+    """The normalised number and the carriers whose format it fits."""
     try:
-        rec = recognize(raw)
+        return recognize(raw)
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages), code=exc.code or "tracking_invalid") from None
+
+
+def tracking(raw: str) -> tuple[str, str]:
+    """The normalised number and the carrier code recognised from it (``unknown`` if several)."""
+    rec = recognition(raw)
     return rec.number, rec.carrier

@@ -10,15 +10,24 @@ paths on twin worlds and compares everything stored.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jianjian import clock
-from jianjian.couriers.models import Courier
+from jianjian.couriers.models import Carrier, Courier
+from jianjian.couriers.recognition import CARRIERS
 from jianjian.notify.schedule import first_step_at
-from jianjian.parcels.errors import CapacityExceeded, ParcelError, RecipientNeeded
-from jianjian.parcels.lifecycle.kernel import apply_recipient, local_date, tracking
+from jianjian.parcels.errors import (
+    CapacityExceeded,
+    CarrierAmbiguous,
+    InvalidInput,
+    ParcelError,
+    RecipientNeeded,
+)
+from jianjian.parcels.lifecycle.kernel import apply_recipient, local_date, recognition
 from jianjian.parcels.lifecycle.scan import Scan
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import Parcel, ParcelState
@@ -118,11 +127,58 @@ INTAKE_FIELDS = [
 ]
 
 
-def scanned_number(scan: Scan) -> tuple[str, str] | ParcelError:
+@dataclass(frozen=True)
+class Scanned:
+    """A scan's number as read: normalised, with the carrier a new parcel gets."""
+
+    number: str
+    carrier: str
+    # The carriers the number fits when it fits several and the clerk picked none: a new parcel
+    # cannot be taken in until one is picked (a pre-advised one keeps its carrier).
+    undecided: tuple[str, ...] = ()
+
+
+def scanned_number(scan: Scan) -> Scanned | ParcelError:
     try:
-        return tracking(scan.tracking_number)
+        rec = recognition(scan.tracking_number)
     except ParcelError as exc:
         return exc
+    picked = scan.carrier.strip().lower()
+    if not picked:
+        return Scanned(rec.number, rec.carrier, rec.candidates if rec.ambiguous else ())
+    if rec.candidates and picked not in rec.candidates:
+        return InvalidInput(
+            _("%(number)s is not a %(carrier)s tracking number.")
+            % {"number": rec.number, "carrier": carrier_label(picked)},
+            code="carrier_mismatch",
+            candidates=list(rec.candidates),
+        )
+    if picked not in KNOWN_CARRIERS and not Carrier.objects.filter(code=picked).exists():
+        return InvalidInput(
+            _("There is no carrier with the code “%(carrier)s”.") % {"carrier": picked[:20]},
+            code="carrier_unknown",
+        )
+    return Scanned(rec.number, picked)
+
+
+KNOWN_CARRIERS = {code: (name, name_en) for code, name, name_en in CARRIERS}
+
+
+def carrier_label(code: str) -> str:
+    """A carrier's name in the active language (its code if it is not one the product knows)."""
+    name, name_en = KNOWN_CARRIERS.get(code, (code, code))
+    return name if (get_language() or "").startswith("zh") else name_en
+
+
+def carrier_ambiguous(scanned: Scanned) -> CarrierAmbiguous:
+    return CarrierAmbiguous(
+        _("%(number)s fits several carriers (%(carriers)s): pick the carrier on the label.")
+        % {
+            "number": scanned.number,
+            "carriers": ", ".join(carrier_label(c) for c in scanned.undecided),
+        },
+        candidates=list(scanned.undecided),
+    )
 
 
 def remaining_at(point: CollectionPoint, now: dt.datetime) -> int:

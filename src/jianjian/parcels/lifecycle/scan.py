@@ -23,6 +23,8 @@ class Scan:
     name: str = ""
     size: str = ""
     override_reason: str = ""
+    # A carrier code the clerk picked, for a number that fits several carriers.
+    carrier: str = ""
 
     @property
     def typed(self) -> Typed:

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jianjian.parcels.labels import LAYOUTS, THERMAL
+from jianjian.parcels.lifecycle.scan import Scan
 
 
 class ScanForm(forms.Form):
@@ -18,6 +19,20 @@ class ScanForm(forms.Form):
     override_reason = forms.CharField(
         label=_("Reason to take it in anyway"), max_length=200, required=False
     )
+    # The carrier the clerk tapped when the number fits several.
+    carrier = forms.SlugField(max_length=20, required=False)
+
+    def scan(self) -> Scan:
+        """The scan as the lifecycle takes it (call once the form is valid)."""
+        data = self.cleaned_data
+        return Scan(
+            tracking_number=data["number"],
+            phone=data["phone"],
+            phone_last4=data["last4"],
+            flat=data["flat"],
+            override_reason=data["override_reason"],
+            carrier=data["carrier"],
+        )
 
 
 class LookupForm(forms.Form):

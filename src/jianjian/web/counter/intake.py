@@ -11,9 +11,11 @@ from jianjian.parcels import services
 from jianjian.parcels.errors import (
     AmbiguousRecipient,
     CapacityExceeded,
+    CarrierAmbiguous,
     ParcelError,
     RecipientNeeded,
 )
+from jianjian.parcels.lifecycle.rules import carrier_label
 from jianjian.parcels.models import Method
 from jianjian.parcels.queries import recipient_label, recipient_suggestions
 from jianjian.web.counter.common import actor, counter_point, first_error, page, queue_label
@@ -42,14 +44,13 @@ def intake_scan(request: HttpRequest, point_id: int) -> HttpResponse:
     try:
         result = services.intake(
             point,
-            data["number"],
+            form.scan(),
             actor=actor(request),
             method=Method.TYPED if typed else Method.SCAN,
-            phone=data["phone"],
-            phone_last4=data["last4"],
-            flat=data["flat"],
-            override_reason=data["override_reason"],
         )
+    except CarrierAmbiguous as exc:
+        carriers = [(c, carrier_label(c)) for c in exc.details["candidates"]]
+        return _answer(request, point, "carrier", data, error=exc.message, carriers=carriers)
     except RecipientNeeded as exc:
         return _answer(request, point, "recipient", data, error="" if not typed else exc.message)
     except AmbiguousRecipient as exc:
