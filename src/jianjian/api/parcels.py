@@ -88,9 +88,9 @@ def intake(request: HttpRequest, body: IntakeIn):  # type: ignore[no-untyped-def
         method=Method.API,
         courier=_courier(who, body.courier_id),
     )
-    parcel = Parcel.objects.select_related(*PARCEL_RELATED).get(pk=result.parcel.pk)
+    # The parcel as intake left it (its point, slot, carrier and flat in hand): no re-read.
     return {
-        "parcel": parcel_out(parcel, who),
+        "parcel": parcel_out(result.parcel, who),
         "created": result.created,
         "duplicate": result.duplicate,
         "found": result.found,

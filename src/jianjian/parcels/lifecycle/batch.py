@@ -206,7 +206,7 @@ class _BatchIntake:
         reason = scan.override_reason.strip()
         over = day.intakes >= point.daily_capacity
         if over and not reason:
-            return capacity_exceeded(point, day)
+            return capacity_exceeded(point, day.intakes)
         slot = next_shelf(point, self.shelves)
         try:
             code = self.codes.take(slot)

@@ -27,7 +27,6 @@ def _recipient_matched(parcel: Parcel, event: CustodyEvent) -> None:
 
 # What each kind of event tells the resident; kinds not named tell nobody.
 _MESSAGES: dict[str, Callable[[Parcel, CustodyEvent], None]] = {
-    EventKind.INTAKE: outbox.parcel_arrived,
     EventKind.FOUND: outbox.parcel_arrived,
     EventKind.MOVE: outbox.parcel_moved,
     EventKind.HAND_OVER: outbox.parcel_collected,
@@ -44,11 +43,12 @@ def recorded(pairs: Recorded) -> None:
     log_custody(events)
     cases.follow(events)
     intakes = [(p, e) for p, e in pairs if e.kind == EventKind.INTAKE]
-    if len(intakes) > 1:
-        # A batch's intakes: the same rows from one read of preferences and one insert.
+    if intakes:
+        # One read of preferences and one insert that skips a key already queued (no savepoint
+        # per row), whether one scan or a batch.
         outbox.parcels_arrived(intakes)
     for parcel, event in pairs:
-        if len(intakes) > 1 and event.kind == EventKind.INTAKE:
+        if event.kind == EventKind.INTAKE:
             continue
         message = _MESSAGES.get(event.kind)
         if message is not None:

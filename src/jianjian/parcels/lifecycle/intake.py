@@ -11,7 +11,6 @@ from jianjian.parcels.errors import InvalidInput, InvalidTransition, ParcelError
 from jianjian.parcels.lifecycle.kernel import (
     Actor,
     carrier,
-    local_date,
     lock_point,
     record,
     require,
@@ -22,6 +21,7 @@ from jianjian.parcels.lifecycle.rules import (
     arrive,
     capacity_exceeded,
     carrier_ambiguous,
+    count_intake,
     intake_data,
     intake_warnings,
     recipient_known,
@@ -33,7 +33,7 @@ from jianjian.parcels.lifecycle.scan import IntakeResult, Scan
 from jianjian.parcels.matching import match_recipient
 from jianjian.parcels.models import EventKind, Method, Parcel, ParcelState
 from jianjian.parcels.placement import choose_slot, next_pickup_code
-from jianjian.points.models import CollectionPoint, PointDay, PointKind, Slot
+from jianjian.points.models import CollectionPoint, PointKind, Slot
 
 S = ParcelState
 
@@ -132,12 +132,10 @@ def _intake(
     if typed.empty and not recipient_known(parcel):
         raise recipient_needed()
 
-    day, _created = PointDay.objects.select_for_update().get_or_create(
-        point=point, date=local_date(community, now), defaults={"community": community}
-    )
+    intakes, over = count_intake(point, now)
     reason = scan.override_reason.strip()
-    if day.intakes >= point.daily_capacity and not reason:
-        raise capacity_exceeded(point, day)
+    if over and not reason:
+        raise capacity_exceeded(point, intakes)
 
     created = parcel is None
     if parcel is None:
@@ -154,11 +152,7 @@ def _intake(
     chosen = choose_slot(point, scan.size or parcel.size, slot)
     code = next_pickup_code(point, chosen)
     warnings = intake_warnings(parcel, point)
-    over = day.intakes >= point.daily_capacity
     arrive(parcel, point, typed, scan.size, chosen, code, now, courier)
-    day.intakes += 1
-    day.overrides += 1 if over else 0
-    day.save(update_fields=["intakes", "overrides"])
     point.on_hand += 1
     point.save(update_fields=["on_hand", "code_seq"])
     record(
@@ -174,5 +168,5 @@ def _intake(
         parcel,
         created=created,
         warnings=warnings,
-        remaining_capacity=max(point.daily_capacity - day.intakes, 0),
+        remaining_capacity=max(point.daily_capacity - intakes - 1, 0),
     )

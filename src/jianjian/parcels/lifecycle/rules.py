@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -46,15 +47,15 @@ def recipient_needed() -> RecipientNeeded:
     )
 
 
-def capacity_exceeded(point: CollectionPoint, day: PointDay) -> CapacityExceeded:
+def capacity_exceeded(point: CollectionPoint, intakes: int) -> CapacityExceeded:
     return CapacityExceeded(
         _(
             "%(point)s has taken in %(count)s of %(capacity)s parcels today: it is full. "
             "Give a reason to take this one in anyway."
         )
-        % {"point": point.name, "count": day.intakes, "capacity": point.daily_capacity},
+        % {"point": point.name, "count": intakes, "capacity": point.daily_capacity},
         capacity=point.daily_capacity,
-        intakes=day.intakes,
+        intakes=intakes,
     )
 
 
@@ -189,3 +190,34 @@ def remaining_at(point: CollectionPoint, now: dt.datetime) -> int:
 def remaining_capacity(point: CollectionPoint) -> int:
     """How many more parcels ``point`` takes in today before a reason is needed."""
     return remaining_at(point, clock.now())
+
+
+def count_intake(point: CollectionPoint, now: dt.datetime) -> tuple[int, bool]:
+    """Count one more intake in ``point``'s row of today, in one round trip: an upsert that
+    creates the row or adds one (and one override past capacity) and returns the new count, with
+    the row locked until the transaction ends. Returns (intakes before this one, over capacity).
+
+    The caller refuses the scan past capacity without a reason by raising, which rolls the count
+    back with the rest of its (sub)transaction.
+    """
+    table = connection.ops.quote_name(PointDay._meta.db_table)
+    capacity = point.daily_capacity
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (community_id, point_id, date, intakes, overrides) "
+            "VALUES (%s, %s, %s, 1, %s) "
+            "ON CONFLICT (point_id, date) DO UPDATE SET "
+            f"intakes = {table}.intakes + 1, "
+            f"overrides = {table}.overrides + CASE WHEN {table}.intakes >= %s THEN 1 ELSE 0 END "
+            "RETURNING intakes",
+            [
+                point.community_id,
+                point.pk,
+                local_date(point.community, now),
+                1 if capacity <= 0 else 0,
+                capacity,
+            ],
+        )
+        (after,) = cursor.fetchone()
+    before = after - 1
+    return before, before >= capacity
