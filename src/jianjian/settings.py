@@ -22,9 +22,11 @@ from jianjian.conf import (
     env_path,
     env_str,
 )
+from jianjian.datadir import secure as secure_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = env_path("JIANJIAN_DATA_DIR", "./var")
+secure_data_dir(DATA_DIR)  # 0700/0600 and a private umask, before anything is written there
 
 DEBUG = env_bool("JIANJIAN_DEBUG", False)
 
