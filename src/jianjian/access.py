@@ -13,7 +13,9 @@ Roles (DESIGN.md §2):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -21,10 +23,11 @@ from django.http import Http404
 
 from jianjian import clock
 from jianjian.communities.models import Community, Membership, PickupProxy, Resident, StaffRole
-from jianjian.couriers.models import ApiToken, Courier
+from jianjian.couriers.models import ApiToken, Carrier, Courier, Manifest
 from jianjian.parcels.models import Parcel, ParcelState
 from jianjian.points.models import CollectionPoint
 from jianjian.residents.models import Case, PhoneAccount
+from jianjian.roles import NO_PICKUP_CODES, Role
 
 User = Any  # an authenticated django.contrib.auth user (or AnonymousUser)
 
@@ -65,6 +68,12 @@ def report_community_for(user: User, slug: str) -> Community:
         return report_communities(user).get(slug=slug)
     except Community.DoesNotExist:
         raise Http404 from None
+
+
+def sees_private_details(user: User, community: Community) -> bool:
+    """Whether the community's reports show the user pickup codes and full names: its admins
+    yes; the committee reads figures and masked lists only."""
+    return admin_communities(user).filter(pk=community.pk).exists()
 
 
 def missing_cases(user: User) -> QuerySet[Any]:
@@ -131,54 +140,128 @@ def parcel_for(user: User, parcel_id: int | str) -> Parcel:
         raise Http404 from None
 
 
+def counter_parcel_for(user: User, point: CollectionPoint, parcel_id: int | str) -> Parcel:
+    """A parcel as the counter of ``point`` shows it: one the user may see that is or was at
+    this point (its custody trail passed here), or 404."""
+    parcel = parcel_for(user, parcel_id)
+    if not parcel.events.filter(point=point).exists():
+        raise Http404
+    return parcel
+
+
 def can_work_point(user: User, point: CollectionPoint) -> bool:
     return clerk_points(user).filter(pk=point.pk).exists()
 
 
-# --- the API (issue 5): tokens and sessions as one principal ---------------------------------
+# --- one principal, one role -----------------------------------------------------------------
+# A caller of the API is a token acting in its role, or a person signed in on the pages acting in
+# their own role (:func:`role_of`). Both go through the same rules below, so a courier's session
+# sees exactly what the courier's token sees.
+
+
+def role_of(user: User) -> Role:
+    """The one role a signed-in person acts in on the API and in what the pages show them: the
+    strongest they hold (a committee member who also clerks works as a clerk)."""
+    if not _authenticated(user):
+        return Role.ANONYMOUS
+    if user.is_superuser:
+        return Role.SUPERUSER
+    held = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    for role in (Role.ADMIN, Role.CLERK, Role.COMMITTEE):
+        if role in held:
+            return role
+    if courier_of(user) is not None:
+        return Role.COURIER
+    if own_residents(user).exists():
+        return Role.RESIDENT
+    if live_proxy_grants(user).exists():
+        return Role.PROXY
+    return Role.ANONYMOUS
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who calls the API: a signed-in user (session) or a bearer token acting for a role."""
+    """Who calls the API: a bearer token acting for its role, or a signed-in person."""
 
     user: Any
-    role: str  # "session" for the pages' session, else ApiToken.role
+    role: Role
     token: ApiToken | None = None
+
+    @classmethod
+    def of_user(cls, user: User) -> Principal:
+        return cls(user=user, role=role_of(user))
 
     @property
     def can_write(self) -> bool:
         if self.token is not None and not self.token.can_write:
             return False
-        return self.role != "resident"
+        return self.role in WRITERS
+
+    @cached_property
+    def sees_code(self) -> Callable[[Parcel], bool]:
+        """Whether this caller may see a parcel's pickup code (asked once per request)."""
+        return pickup_code_rule(self.user, self.role)
+
+
+# Roles that may send anything over the API at all (residents, committee and proxies only read).
+WRITERS = frozenset({Role.SUPERUSER, Role.ADMIN, Role.CLERK, Role.COURIER, Role.INTEGRATION})
+# Who announces parcels: couriers, carrier systems and admins.
+MANIFEST_SENDERS = frozenset({Role.SUPERUSER, Role.ADMIN, Role.COURIER, Role.INTEGRATION})
+# Who works a point's counter over the API (intake, hand-over, return).
+COUNTER_ROLES = frozenset({Role.SUPERUSER, Role.ADMIN, Role.CLERK})
+
+
+def pickup_code_rule(user: User, role: Role) -> Callable[[Parcel], bool]:
+    """A pickup code is enough to collect a parcel: only the staff of the point it waits at and
+    the people who may collect it see it; couriers, carrier systems and the committee never."""
+    if role in NO_PICKUP_CODES or not _authenticated(user):
+        return lambda parcel: False
+    if user.is_superuser:
+        return lambda parcel: True
+    points = set(clerk_points(user).values_list("pk", flat=True))
+    residents = set(own_residents(user).values_list("pk", flat=True))
+    proxied = set(proxied_parcels(user).values_list("pk", flat=True))
+    return lambda parcel: (
+        parcel.point_id in points or parcel.recipient_id in residents or parcel.pk in proxied
+    )
 
 
 def api_courier(principal: Principal) -> Courier | None:
-    if principal.role in ("session", "courier"):
+    if principal.role == Role.COURIER:
         return courier_of(principal.user)
     return None
+
+
+def api_carrier(principal: Principal) -> Carrier | None:
+    """The carrier a carrier system's token speaks for (couriers speak through their courier)."""
+    if principal.role == Role.INTEGRATION and principal.token is not None:
+        return principal.token.carrier
+    return None
+
+
+def _carrier_parcels(carrier_id: int | None, communities: QuerySet[Community]) -> QuerySet[Parcel]:
+    if carrier_id is None:
+        return Parcel.objects.none()
+    return Parcel.objects.filter(carrier_id=carrier_id, community__in=communities)
 
 
 def api_parcels(principal: Principal) -> QuerySet[Parcel]:
     """Parcels the caller may see: a courier or carrier system only its carrier's, in its
     communities; a resident only their own; staff what their memberships allow."""
     token = principal.token
-    if principal.role == "integration" and token is not None:
-        if token.carrier_id is None:
+    if principal.role == Role.INTEGRATION:
+        if token is None:
             return Parcel.objects.none()
-        return Parcel.objects.filter(
-            carrier_id=token.carrier_id, community__in=token.communities.all()
-        )
-    if principal.role == "courier":
+        return _carrier_parcels(token.carrier_id, token.communities.all())
+    if principal.role == Role.COURIER:
         courier = courier_of(principal.user)
         if courier is None:
             return Parcel.objects.none()
-        return Parcel.objects.filter(
-            carrier_id=courier.carrier_id, community__in=courier.communities.all()
-        )
-    if principal.role == "resident":
-        resident = resident_of(principal.user)
-        return Parcel.objects.filter(recipient=resident) if resident else Parcel.objects.none()
+        return _carrier_parcels(courier.carrier_id, courier.communities.all())
+    if principal.role == Role.RESIDENT:
+        return own_parcels(principal.user)
+    if principal.role == Role.PROXY:
+        return proxied_parcels(principal.user)
     return visible_parcels(principal.user)
 
 
@@ -195,13 +278,14 @@ def api_parcel(principal: Principal, parcel_id: int | str) -> Parcel:
 
 def api_communities(principal: Principal) -> QuerySet[Community]:
     """Communities the caller may send manifests for and read drop plans of."""
-    if principal.role == "integration" and principal.token is not None:
+    if principal.role == Role.INTEGRATION:
+        if principal.token is None:
+            return Community.objects.none()
         return principal.token.communities.all()
-    if principal.role in ("session", "courier"):
+    if principal.role == Role.COURIER:
         courier = courier_of(principal.user)
-        if courier is not None:
-            return courier.communities.all()
-    if principal.role in ("session", "admin"):
+        return courier.communities.all() if courier else Community.objects.none()
+    if principal.role in (Role.ADMIN, Role.SUPERUSER):
         return admin_communities(principal.user)
     return Community.objects.none()
 
@@ -213,29 +297,50 @@ def api_community(principal: Principal, slug: str) -> Community:
         raise Http404 from None
 
 
+def may_send_manifests(principal: Principal) -> bool:
+    return principal.role in MANIFEST_SENDERS
+
+
+def api_manifests(principal: Principal) -> QuerySet[Manifest]:
+    """Manifests the caller may read: a courier or carrier system its carrier's, in its
+    communities; an admin every manifest of their communities."""
+    qs = Manifest.objects.filter(community__in=api_communities(principal)).select_related(
+        "community"
+    )
+    if principal.role == Role.INTEGRATION and principal.token is not None:
+        return qs.filter(carrier=principal.token.carrier)
+    courier = api_courier(principal)
+    if courier is not None:
+        return qs.filter(carrier_id=courier.carrier_id)
+    return qs
+
+
 def api_points(principal: Principal) -> QuerySet[CollectionPoint]:
     """Points the caller may see (with today's capacity): staff's own, or their communities'."""
-    if principal.role in ("session", "clerk", "admin"):
-        own = clerk_points(principal.user)
-        if principal.role != "session" or own.exists():
-            return own
-    if principal.role == "resident":
-        resident = resident_of(principal.user)
-        if resident is None:
-            return CollectionPoint.objects.none()
-        return CollectionPoint.objects.filter(community_id=resident.community_id, active=True)
+    if principal.role in COUNTER_ROLES:
+        return clerk_points(principal.user)
+    if principal.role == Role.RESIDENT:
+        communities = own_residents(principal.user).values("community_id")
+        return CollectionPoint.objects.filter(community_id__in=communities, active=True)
     return CollectionPoint.objects.filter(community__in=api_communities(principal), active=True)
+
+
+def works_counters(principal: Principal) -> bool:
+    """Whether the caller's role works counters at all (the API answers 403 to other roles)."""
+    return principal.role in COUNTER_ROLES
 
 
 def api_work_point(principal: Principal, point_id: int | str) -> CollectionPoint:
     """A point where the caller may take parcels in or hand them out (clerks and admins)."""
-    if principal.role not in ("session", "clerk", "admin"):
+    if not works_counters(principal):
         raise Http404
     return point_for(principal.user, point_id)
 
 
 def api_couriers(principal: Principal) -> QuerySet[Courier]:
-    if principal.role == "integration" and principal.token is not None:
+    if principal.role == Role.INTEGRATION:
+        if principal.token is None:
+            return Courier.objects.none()
         return Courier.objects.filter(
             carrier=principal.token.carrier,
             communities__in=principal.token.communities.all(),
@@ -243,7 +348,7 @@ def api_couriers(principal: Principal) -> QuerySet[Courier]:
     courier = api_courier(principal)
     if courier is not None:
         return Courier.objects.filter(pk=courier.pk)
-    if principal.role in ("session", "admin", "clerk"):
+    if principal.role in COUNTER_ROLES:
         communities = (
             Community.objects.filter(memberships__user=principal.user)
             if not principal.user.is_superuser
@@ -251,6 +356,15 @@ def api_couriers(principal: Principal) -> QuerySet[Courier]:
         )
         return Courier.objects.filter(communities__in=communities).distinct()
     return Courier.objects.none()
+
+
+def collecting_courier(community: Community, courier_id: int | str | None) -> Courier | None:
+    """The courier a point may give returned parcels to: an active courier of its community."""
+    try:
+        pk = int(courier_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return Courier.objects.filter(pk=pk, communities=community, active=True).first()
 
 
 # --- residents and proxies (issue 6) ---------------------------------------------------------

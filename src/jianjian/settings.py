@@ -22,9 +22,11 @@ from jianjian.conf import (
     env_path,
     env_str,
 )
+from jianjian.datadir import secure as secure_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = env_path("JIANJIAN_DATA_DIR", "./var")
+secure_data_dir(DATA_DIR)  # 0700/0600 and a private umask, before anything is written there
 
 DEBUG = env_bool("JIANJIAN_DEBUG", False)
 
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
     "jianjian.residents",
     "jianjian.console",
     "axes",
+    "ninja",  # /api/v1/docs from ninja's own static Swagger UI, not a CDN (the CSP allows self)
     "csp",
 ]
 
@@ -183,7 +186,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-SESSION_COOKIE_SECURE = env_bool("JIANJIAN_SECURE_COOKIES", False)
+# Behind our TLS-terminating proxy (JIANJIAN_PROXY_COUNT > 0) cookies are secure by default.
+SESSION_COOKIE_SECURE = env_bool("JIANJIAN_SECURE_COOKIES", PROXY_COUNT > 0)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -193,6 +197,10 @@ X_FRAME_OPTIONS = "DENY"
 # --- security (issue 6; docs/security.md) ----------------------------------------------------
 # Behind HTTPS, browsers are told to come back over HTTPS only.
 SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
+# Our proxy terminates TLS and says so in X-Forwarded-Proto (it must set the header, not pass
+# the client's on): only then is the request secure for Django, which sends HSTS on secure
+# requests only. Served directly, a client's own header is never trusted.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PROXY_COUNT > 0 else None
 # Scripts only from our own origin (htmx is vendored): no inline script, no eval. Inline styles
 # stay allowed because Django's admin and htmx's indicator rules set style attributes; a style
 # cannot run code.

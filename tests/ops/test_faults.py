@@ -22,6 +22,8 @@ from tests.factories import tracking
 from tests.ops.helpers import Server, env_for, jianjian, on_postgres, scratch_pg_database
 
 TOKEN = "fault-drill-token-0123"
+# /readyz names the failing check only to the metrics token.
+READY = {"Authorization": f"Bearer {TOKEN}"}
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 DRILL = {"community": "drill", "point": "A", "phone": "13800138000"}
 
@@ -78,6 +80,7 @@ def sqlite_server(small_disk: Path) -> Iterator[tuple[Server, Path, dict[str, st
     env = env_for(
         small_disk,
         JIANJIAN_DRILL_TOKEN=TOKEN,
+        JIANJIAN_METRICS_TOKEN=TOKEN,
         JIANJIAN_READY_REQUIRE_WORKER="false",
         JIANJIAN_READY_MIN_FREE_MB="1",
     )
@@ -124,12 +127,12 @@ def test_full_disk_gives_a_clear_503_keeps_data_and_recovers(sqlite_server):
     assert status == 503, body
     assert isinstance(body, dict) and body["error"] == "disk_full"
     assert "磁盘已满" in body["message"]
-    status, ready = server.call("GET", "/readyz")
+    status, ready = server.call("GET", "/readyz", headers=READY)
     assert status == 503 and ready["checks"]["disk"]["ok"] is False
 
     filler.unlink()  # the volunteer frees space; the same server goes on
     assert _intake(server, refused)[0] == 200
-    assert server.call("GET", "/readyz")[0] == 200
+    assert server.call("GET", "/readyz", headers=READY)[0] == 200
     server.stop()
     assert _count_parcels(env) == len(saved) + 1
     assert jianjian("check", env=env).returncode == 0
@@ -145,7 +148,7 @@ def test_read_only_database_gives_a_clear_503_keeps_data_and_recovers(sqlite_ser
         assert status == 503, body
         assert isinstance(body, dict) and body["error"] == "read_only"
         assert "只能读取" in body["message"]
-        status, ready = server.call("GET", "/readyz")
+        status, ready = server.call("GET", "/readyz", headers=READY)
         assert status == 503 and "read-only" in ready["checks"]["disk"]["detail"]
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(data)], check=True)
@@ -161,7 +164,11 @@ def test_postgres_going_away_and_coming_back(tmp_path):
         pytest.skip("a PostgreSQL fault")
     with scratch_pg_database() as url:
         env = env_for(
-            tmp_path, url, JIANJIAN_DRILL_TOKEN=TOKEN, JIANJIAN_READY_REQUIRE_WORKER="false"
+            tmp_path,
+            url,
+            JIANJIAN_DRILL_TOKEN=TOKEN,
+            JIANJIAN_METRICS_TOKEN=TOKEN,
+            JIANJIAN_READY_REQUIRE_WORKER="false",
         )
         _prepare(env)
         server = Server(env).start()
@@ -179,12 +186,12 @@ def test_postgres_going_away_and_coming_back(tmp_path):
             assert status == 503, body
             assert isinstance(body, dict) and body["error"] == "database_unavailable"
             assert "无法连接数据库" in body["message"]
-            assert server.call("GET", "/readyz")[0] == 503
+            assert server.call("GET", "/readyz", headers=READY)[0] == 503
             with psycopg.connect(admin, autocommit=True) as con:
                 con.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             assert _intake(server, second)[0] == 200
             assert _intake(server, first)[1]["dup"] is True  # type: ignore[index]
-            assert server.call("GET", "/readyz")[0] == 200
+            assert server.call("GET", "/readyz", headers=READY)[0] == 200
         finally:
             server.stop()
         assert _count_parcels(env) == 2

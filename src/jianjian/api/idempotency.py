@@ -5,10 +5,16 @@ request. A retry with the same key and the same request gets that answer replaye
 with a different request gets 422. While the first is still running, a retry gets 409. Keys are
 scoped to the caller (the token, or the signed-in user), so two callers never collide. Server
 errors (5xx) are not stored: the client may retry them.
+
+Nothing is stored before the caller is authenticated: a request without a valid token or
+session runs as if it carried no key (and gets its 401), and a key is scoped to the token or
+user, never to the raw header. A record lives 24 hours (:data:`TTL`); after that the key is
+free again, and the notification worker's sweep deletes old records (:func:`prune`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from functools import wraps
@@ -18,20 +24,33 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from jianjian import clock
+from jianjian.api.auth import caller
 from jianjian.api.errors import too_large_message
 from jianjian.couriers.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
+TTL = dt.timedelta(hours=24)
+# Answers that say the caller was not let in are not kept: a retry must be authenticated anew.
+NOT_KEPT = frozenset({401, 403})
 
 
-def _scope(request: HttpRequest) -> str:
-    auth = request.headers.get("Authorization", "")
-    if auth:
-        return hashlib.sha256(auth.encode()).hexdigest()
-    user = getattr(request, "user", None)
-    who = f"user:{user.pk}" if user is not None and user.is_authenticated else "anonymous"
-    return hashlib.sha256(who.encode()).hexdigest()
+def _scope(request: HttpRequest) -> str | None:
+    """Who sent the request, once authenticated: ``token:<id>`` or ``user:<id>``; None for a
+    caller the API will refuse."""
+    who = caller(request)
+    if who is None:
+        return None
+    name = f"token:{who.token.pk}" if who.token is not None else f"user:{who.user.pk}"
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def prune(now: dt.datetime | None = None) -> int:
+    """Delete the records older than :data:`TTL`; the number deleted."""
+    cutoff = (now or clock.now()) - TTL
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def _request_hash(request: HttpRequest) -> str:
@@ -54,17 +73,23 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             return view(request, *args, **kwargs)
         if len(key) > MAX_KEY:
             return _error(400, "idempotency_key_invalid", _("The Idempotency-Key is too long."))
+        scope = _scope(request)
+        if scope is None:
+            return view(request, *args, **kwargs)
         try:
-            scope, digest = _scope(request), _request_hash(request)
+            digest = _request_hash(request)
         except RequestDataTooBig:  # read here first, before the API's own error handlers
             return _error(413, "too_large", too_large_message())
+        IdempotencyKey.objects.filter(
+            scope=scope, key=key, created_at__lt=clock.now() - TTL
+        ).delete()  # an expired record frees its key
         try:
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(scope=scope, key=key, request_hash=digest)
         except IntegrityError:
             return _replay(scope, key, digest)
         response = view(request, *args, **kwargs)
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code in NOT_KEPT:
             IdempotencyKey.objects.filter(pk=row.pk).delete()
             return response
         IdempotencyKey.objects.filter(pk=row.pk).update(

@@ -20,15 +20,7 @@ router = Router(tags=["manifests"])
 
 
 def _visible(who: access.Principal) -> QuerySet[Manifest]:
-    qs = Manifest.objects.filter(community__in=access.api_communities(who)).select_related(
-        "community"
-    )
-    if who.role == "integration" and who.token is not None:
-        return qs.filter(carrier=who.token.carrier)
-    courier = access.api_courier(who)
-    if courier is not None:
-        return qs.filter(carrier_id=courier.carrier_id)
-    return qs
+    return access.api_manifests(who)
 
 
 @router.post("/manifests", response={200: ManifestOut, 201: ManifestOut, **ERRORS})
@@ -37,11 +29,11 @@ def send_manifest(request: HttpRequest, body: ManifestIn):  # type: ignore[no-un
     lists each row's line and reason) unless ``import_good_rows`` is true. Re-sending the same
     manifest changes nothing (200, ``replayed``)."""
     who = writer(request)
-    if who.role in ("clerk", "resident"):
+    if not access.may_send_manifests(who):
         raise Forbidden(_("Only couriers, carrier systems and admins send manifests."))
     community = access.api_community(who, body.community)
     courier = access.api_courier(who)
-    carrier = who.token.carrier if who.role == "integration" and who.token else None
+    carrier = access.api_carrier(who)
     rows = manifests.read_json(p.dict() for p in body.parcels)
     actor = (
         services.Actor.of(who.user)

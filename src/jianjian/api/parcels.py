@@ -131,7 +131,7 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
                 "tracking_number": r.parcel.tracking_number,
                 "ok": True,
                 "parcel_id": r.parcel.pk,
-                "pickup_code": r.parcel.pickup_code,
+                "pickup_code": r.parcel.pickup_code if who.sees_code(r.parcel) else None,
                 "created": r.created,
                 "duplicate": r.duplicate,
                 "warnings": r.warnings,
@@ -173,9 +173,9 @@ def return_parcel(request: HttpRequest, parcel_id: int, body: ReturnIn):  # type
     if parcel.point_id is None:
         raise Http404
     _working_point(who, parcel.point_id)
-    courier = get_object_or_404(
-        Courier.objects.filter(communities=parcel.community, active=True), pk=body.courier_id
-    )
+    courier = access.collecting_courier(parcel.community, body.courier_id)
+    if courier is None:
+        raise Http404
     services.return_to_courier(
         parcel, courier=courier, actor=_actor(request), method=Method.API, reason=body.reason
     )
@@ -183,6 +183,6 @@ def return_parcel(request: HttpRequest, parcel_id: int, body: ReturnIn):  # type
 
 
 def _working_point(who: access.Principal, point_id: int):  # type: ignore[no-untyped-def]
-    if who.role not in ("session", "clerk", "admin"):
+    if not access.works_counters(who):
         raise Forbidden()
     return access.api_work_point(who, point_id)

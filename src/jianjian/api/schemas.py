@@ -35,7 +35,7 @@ class ParcelOut(Schema):
     size: str
     point_id: int | None
     point: str | None
-    pickup_code: str | None  # staff and the resident only
+    pickup_code: str | None  # the point's staff and who may collect it only
     planned_point_id: int | None
     recipient: str  # masked
     phone: str  # masked
@@ -50,7 +50,7 @@ PARCEL_RELATED = ("carrier", "community", "point", "recipient_flat")
 
 
 def parcel_out(parcel: Parcel, who: Principal) -> dict:  # type: ignore[type-arg]
-    sees_code = who.role not in ("courier", "integration")
+    sees_code = who.sees_code(parcel)
     return {
         "id": parcel.pk,
         "tracking_number": parcel.tracking_number,

@@ -56,7 +56,7 @@ def _phone(r: random.Random, used: set[str]) -> str:
             return phone
 
 
-def _user(username: str, *, superuser: bool = False, staff: bool = True):  # type: ignore[no-untyped-def]
+def _user(username: str, *, superuser: bool = False, staff: bool = False):  # type: ignore[no-untyped-def]
     User = get_user_model()
     if superuser:
         return User.objects.create_superuser(username, password=PASSWORD)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jianjian.communities.phones import last4, normalize_phone
+from jianjian.roles import Role
 
 if TYPE_CHECKING:
     from jianjian.points.models import CollectionPoint
@@ -213,9 +214,9 @@ class PickupProxy(models.Model):
 
 
 class StaffRole(models.TextChoices):
-    ADMIN = "admin", _("community admin")
-    COMMITTEE = "committee", _("committee member")
-    CLERK = "clerk", _("clerk")
+    ADMIN = Role.ADMIN.value, _("community admin")
+    COMMITTEE = Role.COMMITTEE.value, _("committee member")
+    CLERK = Role.CLERK.value, _("clerk")
 
 
 class Membership(models.Model):

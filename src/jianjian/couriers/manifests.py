@@ -7,21 +7,18 @@ manifest changes nothing (the content's digest identifies it, and announce is id
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import unicodedata
-import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from jianjian import bulk
+from jianjian import bulk, uploads
 from jianjian.communities.models import Community, Flat, Resident, normalize_flat_code
 from jianjian.communities.phones import normalize_phone
 from jianjian.couriers.models import Carrier, Courier, Manifest
@@ -54,8 +51,6 @@ COLUMNS: dict[str, str] = {
 REQUIRED = ("tracking_number", "phone")
 SIZES = frozenset(SlotSize.values)  # the property builds a new list on every read
 MAX_ROWS = 200_000
-# A file's header must be in its first bytes: garbage is refused without reading it all.
-MAX_HEADER_BYTES = 4096
 
 
 class ManifestError(Exception):
@@ -97,95 +92,39 @@ class Report:
 
 
 # --- reading -------------------------------------------------------------------------------
+# Files are read by :mod:`jianjian.uploads`, the bounded streaming reader of every upload; a file
+# it refuses becomes a ManifestError with the same code and message.
+
+COLUMN_SPEC = uploads.Columns(
+    aliases=COLUMNS,
+    required=REQUIRED,
+    hint=gettext_lazy(
+        "Expected tracking_number, phone, flat, name (or 运单号, 手机号, 房号, 姓名)."
+    ),
+)
+LIMITS = uploads.Limits(rows=MAX_ROWS, columns=50)
+
+Rows = list[uploads.Record]
 
 
-def _header(cells: Iterable[Any]) -> list[str]:
-    names = []
-    for cell in cells:
-        text = unicodedata.normalize("NFKC", str(cell or "")).strip().lower().replace(" ", "_")
-        names.append(COLUMNS.get(text, ""))
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        raise ManifestError(
-            _(
-                "The first row must name the columns; missing: %(missing)s. "
-                "Expected tracking_number, phone, flat, name (or 运单号, 手机号, 房号, 姓名)."
-            )
-            % {"missing": ", ".join(missing)},
-            code="wrong_columns",
-        )
-    return names
-
-
-def _records(rows: Iterator[list[Any]], first_line: int = 1) -> list[tuple[int, dict[str, str]]]:
-    """Pair each data row with its line number (the header is line ``first_line``)."""
+def _read(reader: Callable[[], Rows]) -> Rows:
     try:
-        header = next(rows)
-    except StopIteration:
-        raise ManifestError(_("The file is empty."), code="empty") from None
-    names = _header(header)
-    out: list[tuple[int, dict[str, str]]] = []
-    for offset, row in enumerate(rows, start=1):
-        if not any(str(c or "").strip() for c in row):
-            continue  # blank lines are not rows
-        if len(out) >= MAX_ROWS:
-            raise ManifestError(
-                _("A manifest holds at most %(max)s rows.") % {"max": MAX_ROWS}, code="too_many"
-            )
-        record = {
-            name: "" if cell is None else str(cell).strip()
-            for name, cell in zip(names, row, strict=False)
-            if name
-        }
-        out.append((first_line + offset, record))
-    return out
+        return reader()
+    except uploads.UploadRefused as exc:
+        raise ManifestError(exc.message, exc.code) from None
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ManifestError(_("The file is not a CSV text file (UTF-8 or GB18030)."), code="not_text")
+def read_csv(data: bytes) -> Rows:
+    return _read(lambda: uploads.read_csv(data, COLUMN_SPEC, LIMITS))
 
 
-def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    if not data.strip():
-        raise ManifestError(_("The file is empty."), code="empty")
-    head = data[:MAX_HEADER_BYTES]
-    if b"\n" not in head and len(data) > MAX_HEADER_BYTES:
-        raise ManifestError(
-            _("The first row must name the columns; this file has no readable header."),
-            code="wrong_columns",
-        )
-    # A NUL byte anywhere (not only in the head): no text has one, and PostgreSQL cannot store
-    # one, so a row carrying it would fail at the insert instead of being refused here.
-    if b"\x00" in data:
-        raise ManifestError(_("The file is not a CSV text file."), code="not_text")
-    text = _decode(data)
-    return _records(iter(csv.reader(io.StringIO(text))))
+def read_xlsx(data: bytes) -> Rows:
+    return _read(lambda: uploads.read_xlsx(data, COLUMN_SPEC, LIMITS))
 
 
-def read_xlsx(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    from openpyxl import load_workbook
-
-    if not data:
-        raise ManifestError(_("The file is empty."), code="empty")
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ManifestError(
-            _("The file is not an Excel (.xlsx) workbook."), code="not_xlsx"
-        ) from None
-    sheet = book.worksheets[0] if book.worksheets else None
-    if sheet is None:
-        raise ManifestError(_("The file is empty."), code="empty")
-    rows = ([c for c in row] for row in sheet.iter_rows(values_only=True))
-    try:
-        return _records(rows)
-    finally:
-        book.close()
+def read_file(name: str, data: bytes) -> Rows:
+    """CSV or XLSX, told apart by the name or the zip signature."""
+    return _read(lambda: uploads.read_file(name, data, COLUMN_SPEC, LIMITS))
 
 
 def read_json(items: Iterable[Mapping[str, Any]]) -> list[tuple[int, dict[str, str]]]:
@@ -196,12 +135,6 @@ def read_json(items: Iterable[Mapping[str, Any]]) -> list[tuple[int, dict[str, s
     if not out:
         raise ManifestError(_("The manifest has no parcels."), code="empty")
     return out
-
-
-def read_file(name: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
-    if name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
-        return read_xlsx(data)
-    return read_csv(data)
 
 
 # --- validating ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jianjian.communities.models import Community
 from jianjian.communities.phones import normalize_phone
+from jianjian.roles import Role
 
 
 class Carrier(models.Model):
@@ -151,11 +152,11 @@ class Overflow(models.Model):
 
 
 class TokenRole(models.TextChoices):
-    COURIER = "courier", _("courier")
-    INTEGRATION = "integration", _("carrier system")
-    CLERK = "clerk", _("clerk")
-    ADMIN = "admin", _("community admin")
-    RESIDENT = "resident", _("resident")
+    COURIER = Role.COURIER.value, _("courier")
+    INTEGRATION = Role.INTEGRATION.value, _("carrier system")
+    CLERK = Role.CLERK.value, _("clerk")
+    ADMIN = Role.ADMIN.value, _("community admin")
+    RESIDENT = Role.RESIDENT.value, _("resident")
 
 
 class ApiToken(models.Model):
@@ -163,7 +164,8 @@ class ApiToken(models.Model):
 
     The token acts for ``user`` with ``role``: a courier token sees what the user's courier
     sees; an integration token sees its ``carrier``'s parcels in ``communities``. A token with
-    no role is refused. ``can_write`` false makes any token read-only.
+    no role is refused. ``can_write`` false makes any token read-only. A token past
+    ``expires_at`` is refused like a revoked one.
     """
 
     name = models.CharField(_("name"), max_length=100)
@@ -185,6 +187,8 @@ class ApiToken(models.Model):
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # None: until revoked. Past it the token answers 401 like a revoked one.
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")

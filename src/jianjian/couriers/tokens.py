@@ -24,6 +24,7 @@ def create_token(
     carrier: Carrier | None = None,
     communities: Iterable[Community] = (),
     can_write: bool = True,
+    expires_at: dt.datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is shown once and never stored."""
     prefix = secrets.token_hex(4)
@@ -36,6 +37,7 @@ def create_token(
         user=user,
         carrier=carrier,
         can_write=can_write,
+        expires_at=expires_at,
     )
     token.communities.set(list(communities))
     return token, raw
@@ -61,3 +63,11 @@ def find_token(raw: str) -> ApiToken | None:
             token.last_used_at = now
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def is_live(token: ApiToken, now: dt.datetime | None = None) -> bool:
+    """Active and not past its expiry: checked on every request, after the lookup (which may
+    be cached), so an expired token stops working at once."""
+    if not token.active:
+        return False
+    return token.expires_at is None or (now or clock.now()) < token.expires_at

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from jianjian import access
 from jianjian.communities.models import Community
+from jianjian.communities.phones import mask_name
 from jianjian.couriers import manifests, plans
 from jianjian.couriers.allocation import (
     COMPARTMENT_SIZE,
@@ -28,6 +29,7 @@ from jianjian.couriers.allocation import (
 from jianjian.couriers.models import Courier
 from jianjian.exports import csv_text
 from jianjian.parcels import services
+from jianjian.roles import Role
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -56,7 +58,7 @@ def _reasons(codes: list[str]) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     courier = _courier(request)
     communities = list(courier.communities.order_by("name"))
-    parcels = access.api_parcels(access.Principal(user=request.user, role="courier"))
+    parcels = access.api_parcels(access.Principal(user=request.user, role=Role.COURIER))
     sections = []
     for community in communities:
         plan = plans.drop_plan(community, parcels)
@@ -134,19 +136,19 @@ def plan_csv(request: HttpRequest, slug: str) -> HttpResponse:
     community = courier.communities.filter(slug=slug).first()
     if community is None:
         raise Http404
-    parcels = access.api_parcels(access.Principal(user=request.user, role="courier"))
+    parcels = access.api_parcels(access.Principal(user=request.user, role=Role.COURIER))
     plan = plans.drop_plan(community, parcels)
     rows: list[list[Any]] = [[_("point"), _("tracking number"), _("recipient"), _("flat")]]
     for stop in plan.stops:
         for p in stop.parcels:
             flat = p.recipient_flat.code if p.recipient_flat else ""
-            rows.append([stop.point.code, p.tracking_number, p.recipient_name, flat])
+            rows.append([stop.point.code, p.tracking_number, mask_name(p.recipient_name), flat])
     for p, codes in plan.overflow:
         rows.append(
             [
                 _("overflow: %(why)s") % {"why": _reasons(codes)},
                 p.tracking_number,
-                p.recipient_name,
+                mask_name(p.recipient_name),
                 "",
             ]
         )

@@ -161,4 +161,12 @@ def run_sweeps(now: dt.datetime) -> int:
     # a repeated sweep queue nothing new.
     from jianjian.points.disinfection import alert_overdue
 
+    prune_idempotency_keys(now)  # housekeeping: queues nothing, so not counted
     return sweep_parcels(now) + sweep_digests(now) + alert_overdue(now)
+
+
+def prune_idempotency_keys(now: dt.datetime | None = None) -> int:
+    """Forget the API's idempotency records older than a day (their keys are free again)."""
+    from jianjian.api.idempotency import prune
+
+    return prune(now)

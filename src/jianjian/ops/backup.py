@@ -24,6 +24,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
+from jianjian import datadir
+
 NAME = re.compile(r"^jianjian-(\d{8}T\d{6}Z)(?:-\d+)?\.(sqlite3|pgdump)$")
 DAY = dt.timedelta(days=1)
 
@@ -91,7 +93,7 @@ def create(directory: Path | None = None, now: dt.datetime | None = None) -> Bac
     crash or a full disk mid-way never leaves a file that looks like a good backup.
     """
     directory = Path(directory or settings.BACKUP_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
+    datadir.secure(directory)  # backups hold every session and phone: 0700/0600
     now = now or dt.datetime.now(dt.UTC)
     final = _target(directory, now, "sqlite3" if is_sqlite() else "pgdump")
     partial = final.with_name(final.name + ".partial")

@@ -1,6 +1,8 @@
 """Is this instance ready to serve? Each check answers ok/not ok with a reason a volunteer can act on.
 
-``/readyz`` runs them all; the Prometheus gauges reuse :func:`outbox_state` and
+``/readyz`` runs them all and tells anyone ready or not; which check failed and the figures
+(backlog, heartbeat, free disk) only to the metrics token's holder or a superuser
+(:func:`body`). The Prometheus gauges reuse :func:`outbox_state` and
 :func:`worker_age`. Thresholds come from settings (``JIANJIAN_READY_*``).
 """
 
@@ -145,3 +147,13 @@ def run_checks() -> list[Check]:
         except Exception as exc:  # any failure means "not ready", with the reason
             results.append(Check(name, False, f"{type(exc).__name__}: {exc}"[:300]))
     return results
+
+
+def body(checks: list[Check], detailed: bool) -> dict[str, object]:
+    """``/readyz``'s answer: the status for anyone; each check's detail only when ``detailed``
+    (the outbox backlog, worker heartbeat and free disk are no business of a stranger's)."""
+    ready = all(c.ok for c in checks)
+    out: dict[str, object] = {"status": "ready" if ready else "not ready"}
+    if detailed:
+        out["checks"] = {c.name: {"ok": c.ok, "detail": c.detail} for c in checks}
+    return out

@@ -55,6 +55,14 @@ def recipient_label(parcel: Parcel) -> str:
     return " ".join(p for p in parts if p)
 
 
+def holder_label(holder: str, parcel: Parcel) -> str:
+    """Who holds a handed-over parcel, as the counter shows it: the recipient's own name masked
+    like :func:`recipient_label`; a proxy's label (the resident's name for them) as recorded."""
+    if holder and parcel.recipient_name and holder.strip() == parcel.recipient_name.strip():
+        return mask_name(holder)
+    return holder
+
+
 # --- pickup lookup -------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from jianjian.communities.models import Community
-from jianjian.communities.phones import mask_phone
+from jianjian.communities.phones import mask_name, mask_phone
 from jianjian.exports import safe_cell
 from jianjian.parcels.models import CustodyEvent, Parcel
 from jianjian.points.models import DisinfectionLog
@@ -36,6 +36,18 @@ class Dataset:
     header: tuple[Any, ...]
     rows: Callable[[Community, dt.datetime, dt.datetime, ZoneInfo], Iterator[tuple[Any, ...]]]
     title: Any
+    # For readers who see figures and masked lists only (the committee): these columns' pickup
+    # codes are left empty and these columns' names masked.
+    code_columns: tuple[int, ...] = ()
+    name_columns: tuple[int, ...] = ()
+
+    def masked(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        cells = list(row)
+        for i in self.code_columns:
+            cells[i] = ""
+        for i in self.name_columns:
+            cells[i] = mask_name(str(cells[i] or ""))
+        return tuple(cells)
 
 
 def _t(value: dt.datetime | None, tz: ZoneInfo) -> str:
@@ -126,6 +138,8 @@ DATASETS: dict[str, Dataset] = {
         ),
         _parcels,
         _("parcels"),
+        code_columns=(5,),
+        name_columns=(6, 12),
     ),
     "events": Dataset(
         (
@@ -145,6 +159,8 @@ DATASETS: dict[str, Dataset] = {
         ),
         _events,
         _("custody events"),
+        code_columns=(7,),
+        name_columns=(11,),
     ),
     "stocktakes": Dataset(
         (
@@ -191,14 +207,15 @@ def bounds(
 
 
 def rows(
-    name: str, community: Community, start: dt.date, end: dt.date
+    name: str, community: Community, start: dt.date, end: dt.date, *, masked: bool = False
 ) -> Iterator[tuple[Any, ...]]:
-    """The header, then every row of dataset ``name``, cells made safe."""
+    """The header, then every row of dataset ``name``, cells made safe; ``masked`` leaves out
+    pickup codes and masks names (see :func:`jianjian.access.sees_private_details`)."""
     dataset = DATASETS[name]
     lo, hi, tz = bounds(community, start, end)
     yield tuple(safe_cell(str(h)) for h in dataset.header)
     for row in dataset.rows(community, lo, hi, tz):
-        yield tuple(safe_cell(v) for v in row)
+        yield tuple(safe_cell(v) for v in (dataset.masked(row) if masked else row))
 
 
 class _Echo:

@@ -125,7 +125,8 @@ def export(request: HttpRequest, slug: str, dataset: str, fmt: str) -> HttpRespo
             " ".join(str(e) for e in form.non_field_errors()) or _("Choose valid dates."),
             status=400,
         )
-    rows = exports.rows(dataset, community, start, end)
+    masked = not access.sees_private_details(request.user, community)
+    rows = exports.rows(dataset, community, start, end, masked=masked)
     name = f"{community.slug}-{dataset}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = StreamingHttpResponse(

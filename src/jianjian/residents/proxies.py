@@ -17,6 +17,37 @@ from jianjian.parcels.policy import hold_period
 from jianjian.residents.otp import SignInError, parse_phone
 
 MAX_DAYS = 30
+# Each grant texts the invited phone: these bound what one resident can spend on SMS and how
+# often one phone can be messaged by the residents of the community.
+PER_RESIDENT_PER_DAY = 5
+PER_PHONE_PER_DAY = 2
+MAX_LIVE_GRANTS = 10
+DAY = dt.timedelta(days=1)
+
+
+def _check_limits(resident: Resident, e164: str, now: dt.datetime) -> None:
+    """Refuse a grant past a limit, with what to do about it."""
+    mine = PickupProxy.objects.filter(resident=resident)
+    if mine.filter(created_at__gt=now - DAY).count() >= PER_RESIDENT_PER_DAY:
+        raise InvalidInput(
+            _("You can invite at most %(max)d proxies a day; try again tomorrow.")
+            % {"max": PER_RESIDENT_PER_DAY},
+            code="too_many_invitations",
+        )
+    invited = PickupProxy.objects.filter(phone=e164, created_at__gt=now - DAY).count()
+    if invited >= PER_PHONE_PER_DAY:
+        raise InvalidInput(
+            _("This phone has been invited %(max)d times today; try again tomorrow.")
+            % {"max": PER_PHONE_PER_DAY},
+            code="phone_invited_too_often",
+        )
+    live = mine.filter(revoked_at__isnull=True, valid_until__gt=now).count()
+    if live >= MAX_LIVE_GRANTS:
+        raise InvalidInput(
+            _("You have %(max)d proxies already; revoke one before you add another.")
+            % {"max": MAX_LIVE_GRANTS},
+            code="too_many_proxies",
+        )
 
 
 @transaction.atomic
@@ -36,6 +67,9 @@ def grant(
     if e164 == resident.phone:
         raise InvalidInput(_("That is your own number."), code="own_phone")
     now = clock.now()
+    # One resident's grants are counted one at a time: two at once cannot both pass a limit.
+    Resident.objects.select_for_update().filter(pk=resident.pk).first()
+    _check_limits(resident, e164, now)
     if parcel is not None:
         if parcel.recipient_id != resident.pk or parcel.state not in (
             ParcelState.ANNOUNCED,

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from jianjian.communities.phones import mask_phone
+from jianjian.communities.phones import mask_name, mask_phone
 from jianjian.notify.models import Channel, Notification
 
 register = template.Library()
@@ -26,6 +26,9 @@ def _masked(row: Notification) -> str:
 @register.inclusion_tag("notify/_parcel_notifications.html")
 def parcel_notifications(parcel: Any) -> dict[str, Any]:
     rows = list(Notification.objects.filter(parcel=parcel).order_by("created_at", "pk"))
+    name = (getattr(parcel, "recipient_name", "") or "").strip()
     for row in rows:
         row.masked_address = _masked(row)  # type: ignore[attr-defined]
+        # The counter masks the recipient's name everywhere, the messages' text included.
+        row.shown_body = row.body.replace(name, mask_name(name)) if name else row.body  # type: ignore[attr-defined]
     return {"notifications": rows}

@@ -95,10 +95,7 @@ def parcel_detail(request: HttpRequest, point_id: int, parcel_id: int) -> HttpRe
 
 
 def _parcel(request: HttpRequest, point, parcel_id: int) -> Parcel:  # type: ignore[no-untyped-def]
-    parcel = access.parcel_for(request.user, parcel_id)
-    # The counter shows parcels that are or were at this point.
-    if not parcel.events.filter(point=point).exists():
-        raise Http404
+    parcel = access.counter_parcel_for(request.user, point, parcel_id)
     return Parcel.objects.select_related(
         "community", "carrier", "point", "slot", "recipient_flat", "returned_to"
     ).get(pk=parcel.pk)

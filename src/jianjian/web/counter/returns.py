@@ -7,8 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jianjian import clock
-from jianjian.couriers.models import Courier
+from jianjian import access, clock
 from jianjian.parcels import services
 from jianjian.parcels.errors import NotFound, ParcelError
 from jianjian.parcels.models import Method
@@ -37,9 +36,7 @@ def returns_scan(request: HttpRequest, point_id: int) -> HttpResponse:
         return _answer(request, point, courier_id=courier_id, error=first_error(form))
     data = form.cleaned_data
     try:
-        courier = Courier.objects.filter(
-            pk=data["courier"], communities=point.community, active=True
-        ).first()
+        courier = access.collecting_courier(point.community, data["courier"])
         if courier is None:
             raise NotFound(_("Choose the courier who collects the parcels."), code="courier")
         parcel = parcel_at_point(point, data["number"])

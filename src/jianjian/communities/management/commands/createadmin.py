@@ -37,7 +37,7 @@ class Command(BaseCommand):
             community = Community.objects.filter(slug=options["community"]).first()
             if community is None:
                 raise CommandError(f"no community with short name {options['community']!r}")
-            user = User.objects.create_user(username, password=password, is_staff=True)
+            user = User.objects.create_user(username, password=password)  # no Django admin
             Membership.objects.create(user=user, community=community, role=StaffRole.ADMIN)
             self.stdout.write(f"community admin {username} of {community.name} created")
         else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jianjian import clock
 from jianjian.communities.models import Community
 from jianjian.couriers.models import Carrier, TokenRole
 from jianjian.couriers.tokens import create_token
@@ -22,6 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--carrier", help="carrier code (integration tokens)")
         parser.add_argument("--community", action="append", default=[], help="slug; repeatable")
         parser.add_argument("--read-only", action="store_true")
+        parser.add_argument(
+            "--expires-in-days",
+            type=int,
+            default=None,
+            help="the token stops working after this many days (default: until revoked)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         user = None
@@ -38,6 +46,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No carrier {opts['carrier']!r}.")
         elif opts["role"] == TokenRole.INTEGRATION:
             raise CommandError("--carrier is required for an integration token.")
+        days = opts["expires_in_days"]
+        if days is not None and not 1 <= days <= 3650:
+            raise CommandError("--expires-in-days must be between 1 and 3650.")
         communities = list(Community.objects.filter(slug__in=opts["community"]))
         if len(communities) != len(set(opts["community"])):
             raise CommandError("Unknown community in --community.")
@@ -48,5 +59,6 @@ class Command(BaseCommand):
             carrier=carrier,
             communities=communities,
             can_write=not opts["read_only"],
+            expires_at=clock.now() + dt.timedelta(days=days) if days is not None else None,
         )
         self.stdout.write(raw)
