@@ -24,8 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils.translation import gettext as _
 
 from jianjian import clock, uploads
@@ -138,7 +140,7 @@ class _Checker:
     def _phone(self, raw: str) -> str | ValidationError:
         if raw not in self.phones:
             try:
-                self.phones[raw] = normalize_phone(raw)
+                self.phones[raw] = _plain_national(raw) or normalize_phone(raw)
             except ValidationError as exc:
                 self.phones[raw] = exc
         return self.phones[raw]
@@ -182,6 +184,24 @@ class _Checker:
             )
         self.seen[phone] = line
         return Row(line, flat, phone, name, moved in _YES)
+
+
+def _plain_national(raw: str) -> str | None:
+    """A roster's usual phone — national digits, no trunk prefix, e.g. ``13812345678`` — in
+    E.164 when it is valid in the configured region, without phonenumbers' text parser (its
+    slowest step; the validity check is the same one :func:`normalize_phone` makes). ``None``
+    for anything else, which then takes the full parse."""
+    if not (raw.isascii() and raw.isdigit()) or raw.startswith("0") or len(raw) > 15:
+        return None
+    code = _country_code()
+    number = phonenumbers.PhoneNumber(country_code=code, national_number=int(raw))
+    if not phonenumbers.is_valid_number_for_region(number, settings.PHONE_REGION):
+        return None
+    return f"+{code}{raw}"
+
+
+def _country_code() -> int:
+    return int(phonenumbers.country_code_for_region(settings.PHONE_REGION))
 
 
 def check_rows(records: Iterable[uploads.Record]) -> tuple[list[Row], list[RowError]]:
@@ -305,6 +325,22 @@ class Outcome:
     skipped_rows: int
 
 
+def _insert(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """``INSERT`` the rows with one ``executemany``. Why not ``bulk_create``: for a roster of
+    thousands it spends seconds building model instances and compiling each row's SQL, the
+    database a fraction of that. The caller passes every value already in its database form;
+    nothing here runs ``save()`` or signals (neither does ``bulk_create``)."""
+    if not rows:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = ", ".join(quote(str(meta.get_field(name).column)) for name in fields)  # type: ignore[union-attr]
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            cursor.executemany(sql, rows[start : start + 1000])
+
+
 def _ensure_flats(community: Community, codes: list[str]) -> dict[str, int]:
     """Create the buildings and flats named by ``codes``; return every flat's id by code."""
     if codes:
@@ -322,36 +358,36 @@ def _ensure_flats(community: Community, codes: list[str]) -> dict[str, int]:
                 "number", "pk"
             )
         )
-        flats = []
+        rows = []
         for code in codes:
             number, entrance, flat = code.split("-")
-            flats.append(
-                Flat(
-                    community=community,
-                    building_id=buildings[number],
-                    entrance=entrance,
-                    number=flat,
-                    code=code,  # bulk_create skips Flat.save(), which would derive it
-                )
-            )
-        Flat.objects.bulk_create(flats, batch_size=1000)
+            rows.append((community.pk, buildings[number], entrance, flat, code))
+        _insert(Flat, ["community", "building", "entrance", "number", "code"], rows)
     return dict(Flat.objects.filter(community=community).values_list("code", "pk"))
 
 
 def _write(community: Community, plan: Plan, now: dt.datetime) -> None:
     flat_ids = _ensure_flats(community, plan.new_flats)
-    Resident.objects.bulk_create(
+    created_at = Resident._meta.get_field("created_at").get_db_prep_save(now, connection)  # type: ignore[union-attr]
+    fields = ["community", "flat", "name", "phone", "phone_last4", "locker_consent", "active"]
+    _insert(
+        Resident,
+        [*fields, "created_at"],
         [
-            Resident(
-                community=community,
-                flat_id=flat_ids[row.flat],
-                name=row.name,
-                phone=row.phone,
-                phone_last4=last4(row.phone),  # bulk_create skips Resident.save()
+            # The defaults spelled out: an INSERT gets no model defaults. phone_last4 is what
+            # Resident.save() would derive.
+            (
+                community.pk,
+                flat_ids[row.flat],
+                row.name,
+                row.phone,
+                last4(row.phone),
+                True,
+                True,
+                created_at,
             )
             for row in plan.add
         ],
-        batch_size=1000,
     )
     updates = [
         Resident(
