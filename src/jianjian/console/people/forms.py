@@ -189,7 +189,13 @@ def _username_field() -> forms.CharField:
 class StaffInviteForm(forms.Form):
     username = _username_field()
     name = forms.CharField(label=gettext_lazy("Name"), max_length=50)
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=StaffRole.choices)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"),
+        choices=[
+            (r.value, r.label) for r in (StaffRole.CLERK, StaffRole.COMMITTEE, StaffRole.ADMIN)
+        ],
+        initial=StaffRole.CLERK,
+    )
     points = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Points (clerks)"),
         queryset=CollectionPoint.objects.none(),
