@@ -326,19 +326,28 @@ class Outcome:
 
 
 def _insert(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """``INSERT`` the rows with one ``executemany``. Why not ``bulk_create``: for a roster of
+    """``INSERT`` the rows, many per statement. Why not ``bulk_create``: for a roster of
     thousands it spends seconds building model instances and compiling each row's SQL, the
-    database a fraction of that. The caller passes every value already in its database form;
-    nothing here runs ``save()`` or signals (neither does ``bulk_create``)."""
+    database a fraction of that; and one row per statement (``executemany``) costs a round trip
+    per row on PostgreSQL. The caller passes every value already in its database form; nothing
+    here runs ``save()`` or signals (neither does ``bulk_create``)."""
     if not rows:
         return
     meta, quote = model._meta, connection.ops.quote_name
     columns = ", ".join(quote(str(meta.get_field(name).column)) for name in fields)  # type: ignore[union-attr]
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Within the backend's bound on parameters per statement (SQLite's is the tightest), and
+    # short enough that psycopg caches the statement's conversion (it re-parses a long one on
+    # every execute, which cost more than the inserts).
+    per = max(1, min(100, connection.ops.bulk_batch_size(fields, rows)))  # type: ignore[arg-type]
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 1000):
-            cursor.executemany(sql, rows[start : start + 1000])
+        for start in range(0, len(rows), per):
+            batch = rows[start : start + per]
+            values = ", ".join([one] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}",
+                [value for row in batch for value in row],
+            )
 
 
 def _ensure_flats(community: Community, codes: list[str]) -> dict[str, int]:
