@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("jianjian.stocktake.urls")),
     path("", include("jianjian.reports.urls")),
     path("", include("jianjian.console.urls")),
+    path("", include("jianjian.console.people.invite")),
 ]
 
 # A database or disk fault answers 503 with a clear message instead of a bare 500 (issue 8).

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from jianjian.communities.phones import last4, normalize_phone
+from jianjian.communities.phones import last4, mask_phone, normalize_phone
 from jianjian.roles import Role
 
 if TYPE_CHECKING:
@@ -44,6 +44,14 @@ class Community(models.Model):
     digest_hour = models.PositiveSmallIntegerField(_("daily digest hour"), default=19)
     quiet_start = models.TimeField(_("quiet hours start"), default=dt.time(21, 0))
     quiet_end = models.TimeField(_("quiet hours end"), default=dt.time(8, 0))
+    # The 【…】 sign of the community's SMS; empty means the community's name.
+    sms_signature = models.CharField(_("SMS signature"), max_length=20, blank=True)
+    default_language = models.CharField(
+        _("default language"),
+        max_length=10,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        default="zh-hans",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -52,6 +60,11 @@ class Community(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sms_sign(self) -> str:
+        """The signature the community's SMS carry."""
+        return self.sms_signature or self.name
 
     def clean(self) -> None:
         hours = self.reminder_hours
@@ -145,6 +158,11 @@ class Resident(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    # A resident who moved out is deactivated, never deleted: new parcels no longer match them,
+    # their parcels' history stays. The phone stays theirs in the community (unique), so a
+    # roster naming it again reactivates the same row.
+    active = models.BooleanField(_("lives here"), default=True)
+    moved_out_at = models.DateTimeField(_("moved out"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -156,6 +174,10 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.flat})"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
 
     def clean(self) -> None:
         try:
@@ -240,3 +262,60 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.community} · {self.get_role_display()}"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets an invited staff member or courier set their password.
+
+    Only a SHA-256 hash of the link's secret is stored; the link works once and until
+    ``expires_at``. The account (and its membership or courier row) exists from the invitation
+    on, with no usable password until the link is used.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(_("role"), max_length=20)  # a StaffRole or "courier"
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.CharField(_("invited by"), max_length=150)
+    created_at = models.DateTimeField(_("invited"))
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        indexes = [models.Index(fields=["community", "user"], name="invitation_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.role}"
+
+
+class RosterUpload(models.Model):
+    """A roster file read and checked, kept between its preview and the admin's confirmation.
+
+    ``rows`` holds the normalised good rows (``[line, flat, phone, name, moved_out]``) and
+    ``errors`` the bad ones, so the confirmation applies exactly what was previewed and never
+    reads rows back from the browser. ``digest`` is the file content's hash.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)
+    filename = models.CharField(_("file"), max_length=200, blank=True)
+    rows = models.JSONField(default=list)
+    errors = models.JSONField(default=list)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roster upload")
+        verbose_name_plural = _("roster uploads")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "digest"], name="roster_unique_digest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.filename}"

@@ -149,7 +149,9 @@ class _Lookups:
 
 def _lookups(community: Community, numbers: list[str]) -> _Lookups:
     flats = dict(Flat.objects.filter(community=community).values_list("code", "pk"))
-    residents = dict(Resident.objects.filter(community=community).values_list("phone", "pk"))
+    residents = dict(
+        Resident.objects.filter(community=community, active=True).values_list("phone", "pk")
+    )
     known: dict[str, str] = {}
     for where in bulk.in_filters("tracking_number", numbers):
         known.update(

@@ -167,7 +167,10 @@ def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Res
     if not phones:
         return {}
     # With the flat: the parcel records the resident's flat too.
-    found = Resident.objects.filter(community=community, phone__in=phones).select_related("flat")
+    # A resident who moved out (inactive) no longer receives new parcels.
+    found = Resident.objects.filter(
+        community=community, phone__in=phones, active=True
+    ).select_related("flat")
     return {r.phone: r for r in found}
 
 
@@ -183,6 +186,7 @@ def _residents_by_tail(
         community=community,
         flat_id__in={r.tail_key[0] for r in reads},
         phone_last4__in={r.tail_key[1] for r in reads},
+        active=True,
     ).select_related("flat")
     for resident in residents:
         found.setdefault((resident.flat_id, resident.phone_last4), []).append(resident)

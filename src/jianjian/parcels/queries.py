@@ -424,7 +424,7 @@ def recipient_suggestions(
     tail = _clean(last4)
     if len(tail) == 4 and tail.isdigit():
         residents = (
-            Resident.objects.filter(community=community, phone_last4=tail)
+            Resident.objects.filter(community=community, phone_last4=tail, active=True)
             .select_related("flat")
             .order_by("flat__code")
         )
