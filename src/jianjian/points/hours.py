@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils.dates import WEEKDAYS_ABBR
-from django.utils.translation import gettext
+from django.utils.translation import pgettext
 
 from jianjian.points.models import WEEKDAYS, WeekHours, parse_day
 
@@ -17,7 +17,7 @@ def day_text(entry: object) -> str:
     except ValueError:
         hours = None
     if hours is None:
-        return gettext("closed")
+        return pgettext("opening hours", "closed")
     return f"{hours[0]:%H:%M}–{hours[1]:%H:%M}"
 
 

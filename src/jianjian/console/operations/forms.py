@@ -12,7 +12,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.dates import WEEKDAYS
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from jianjian.communities.models import Building, Community, Membership, StaffRole
@@ -62,7 +62,7 @@ class PointForm(forms.ModelForm):
                 label=WEEKDAYS[i], required=False, widget=TIME, initial=day and day[1]
             )
             self.fields[f"d{i}_closed"] = forms.BooleanField(
-                label=_("closed"), required=False, initial=day is None
+                label=pgettext_lazy("opening hours", "closed"), required=False, initial=day is None
             )
 
     def main_fields(self) -> list[forms.BoundField]:
