@@ -102,7 +102,8 @@ def test_editing_hours_and_capacity_is_audited_and_replans(
     assert world.counter.daily_capacity == 10 and world.counter.hours[0] == ["07:00", "20:30"]
     entry = AuditEntry.objects.get(action="update")
     assert entry.changes["daily_capacity"] == [50, 10]
-    assert "hours" in entry.changes
+    assert entry.changes["hours"] == ["09:00–20:00", "Mon 07:00–20:30; Tue–Sun 09:00–20:30"]
+    assert not any(name.startswith("d0_") for name in entry.changes)
 
 
 def announce(world, n: int) -> list[Parcel]:  # type: ignore[no-untyped-def]

@@ -58,7 +58,8 @@ def point_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpRe
             saved = form.save(commit=False)
             saved.community = community
             saved.save()
-            changes = audit.changes_of(form)
+            # The weekday fields are summed up in one "hours" change below.
+            changes = audit.changes_of(form, PointForm.Meta.fields)
             after = week_summary(saved.hours)
             if after != before:
                 changes["hours"] = [before or None, after]
