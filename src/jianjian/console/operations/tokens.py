@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from jianjian import access
 from jianjian.console import audit
 from jianjian.console.operations.forms import TokenForm
-from jianjian.couriers.models import ApiToken, TokenRole
+from jianjian.couriers.models import TokenRole
 from jianjian.couriers.tokens import create_token
 
 
@@ -84,7 +84,9 @@ def token_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     token = access.console_token_for(request.user, community, pk)
     if token.active:
         with transaction.atomic():
-            ApiToken.objects.filter(pk=token.pk).update(active=False)
+            # save(), not update(): whatever caches tokens hears of it through post_save.
+            token.active = False
+            token.save(update_fields=["active"])
             audit.record(
                 request.user,
                 community,
