@@ -592,3 +592,75 @@ def console_courier_for(user: User, community: Community, pk: int | str) -> Cour
         return console_couriers(user, community).select_related("carrier", "user").get(pk=int(pk))
     except (Courier.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+# --- console: operations (points, closures, slots, distances, disinfection, robots, tokens) ---
+# Each takes the community that console_community_for() gave the admin, checks again that the
+# user runs it, and answers 404 for an object of any other community.
+
+
+def _console_objects(user: User, community: Community, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    if not admin_communities(user).filter(pk=community.pk).exists():
+        return queryset.none()
+    return queryset
+
+
+def _console_get(queryset: QuerySet[Any], pk: int | str) -> Any:
+    try:
+        return queryset.get(pk=int(pk))
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def console_points(user: User, community: Community) -> QuerySet[CollectionPoint]:
+    return _console_objects(user, community, CollectionPoint.objects.filter(community=community))
+
+
+def console_point_for(user: User, community: Community, pk: int | str) -> CollectionPoint:
+    return _console_get(console_points(user, community), pk)  # type: ignore[no-any-return]
+
+
+def console_closure_for(user: User, point: CollectionPoint, pk: int | str) -> Any:
+    from jianjian.points.models import PointClosure
+
+    closures = PointClosure.objects.filter(point=point, community_id=point.community_id)
+    return _console_get(_console_objects(user, point.community, closures), pk)
+
+
+def console_tasks(user: User, community: Community) -> QuerySet[Any]:
+    from jianjian.points.models import DisinfectionTask
+
+    tasks = DisinfectionTask.objects.filter(community=community, point__community=community)
+    return _console_objects(user, community, tasks)
+
+
+def console_task_for(user: User, community: Community, pk: int | str) -> Any:
+    return _console_get(console_tasks(user, community), pk)
+
+
+def console_robots(user: User, community: Community) -> QuerySet[Any]:
+    from jianjian.notify.models import GroupRobot
+
+    return _console_objects(user, community, GroupRobot.objects.filter(community=community))
+
+
+def console_robot_for(user: User, community: Community, pk: int | str) -> Any:
+    return _console_get(console_robots(user, community), pk)
+
+
+def console_robot_message_for(user: User, community: Community, pk: int | str) -> Any:
+    """A robot's outbox row (e.g. its test message), for the admins of the robot's community."""
+    from jianjian.notify.models import Notification
+
+    rows = Notification.objects.filter(
+        community=community, robot__community=community, robot__isnull=False
+    )
+    return _console_get(_console_objects(user, community, rows), pk)
+
+
+def console_tokens(user: User, community: Community) -> QuerySet[ApiToken]:
+    """API tokens issued for the community (the console issues each for one community)."""
+    tokens = ApiToken.objects.filter(communities=community).distinct()
+    return _console_objects(user, community, tokens)
+
+
+def console_token_for(user: User, community: Community, pk: int | str) -> ApiToken:
+    return _console_get(console_tokens(user, community), pk)  # type: ignore[no-any-return]

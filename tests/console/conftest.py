@@ -31,3 +31,11 @@ def other_world(db) -> World:
 @pytest.fixture
 def admin_b(other_world: World) -> Any:
     return make_staff(other_world.community, StaffRole.ADMIN, "admin-b")
+
+
+@pytest.fixture
+def admin_client(client, admin_a):  # type: ignore[no-untyped-def]
+    """The test client signed in as the admin of ``world``'s community, reading English."""
+    client.force_login(admin_a)
+    client.cookies["django_language"] = "en"
+    return client

@@ -21,7 +21,7 @@ from jianjian.couriers.models import Carrier, Courier
 from jianjian.parcels import services
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import Method, Parcel
-from jianjian.points.models import CollectionPoint, PointKind, Slot, SlotSize
+from jianjian.points.models import CollectionPoint, PointKind, Slot, SlotSize, uniform_hours
 
 SLUG = "shidai-garden"
 PASSWORD = "jianjian-demo"
@@ -80,8 +80,10 @@ def _points(community: Community, buildings: list[Building]) -> list[CollectionP
             host_shop=shop,
             daily_capacity=capacity,
             building=building,
-            opens_at=dt.time(7, 0) if kind != PointKind.COUNTER else dt.time(9, 0),
-            closes_at=dt.time(22, 0) if kind != PointKind.COUNTER else dt.time(20, 30),
+            hours=uniform_hours(
+                dt.time(7, 0) if kind != PointKind.COUNTER else dt.time(9, 0),
+                dt.time(22, 0) if kind != PointKind.COUNTER else dt.time(20, 30),
+            ),
         )
         if kind == PointKind.LOCKER:
             # 8 columns × 5 rows = 40 compartments: small at the top, large at the bottom.

@@ -160,12 +160,17 @@ def plan(
 
 
 def _open_today(point: CollectionPoint, local_now: dt.datetime) -> bool:
-    """A point still takes parcels today unless it is inactive or already closed for the day."""
+    """A point still takes parcels today unless it is inactive, closed all day (its weekly day
+    off or a temporary closure), or already closed for the day."""
     if not point.active:
         return False
-    if point.closes_at <= point.opens_at:  # open past midnight: never "closed for today"
+    hours = point.hours_on(local_now.date())
+    if hours is None:
+        return False
+    opens, closes = hours
+    if closes <= opens:  # open past midnight: never "closed for today"
         return True
-    return local_now.time() < point.closes_at
+    return local_now.time() < closes
 
 
 def _free_compartments(point_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -185,7 +190,11 @@ def point_infos(community: Community, now: dt.datetime | None = None) -> list[Po
     """Today's capacity left at each of the community's points, as :func:`plan` reads it."""
     now = now or clock.now()
     local_now = now.astimezone(ZoneInfo(community.time_zone))
-    points = list(CollectionPoint.objects.filter(community=community).order_by("pk"))
+    points = list(
+        CollectionPoint.objects.filter(community=community)
+        .prefetch_related("closures")
+        .order_by("pk")
+    )
     intakes = dict(
         PointDay.objects.filter(point__in=points, date=local_now.date()).values_list(
             "point_id", "intakes"

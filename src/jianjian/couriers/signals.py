@@ -1,4 +1,7 @@
-"""Recompute the allocation when a point's capacity, opening hours or opening state change."""
+"""Recompute the allocation when a point's capacity, opening hours or opening state change.
+
+A temporary closure recomputes it itself (:mod:`jianjian.points.closures`), in the closure's
+transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from django.db import transaction
 from jianjian.points.models import CollectionPoint
 
 # The fields whose change moves parcels between points in today's plan.
-WATCHED = ("daily_capacity", "opens_at", "closes_at", "active", "kind")
+WATCHED = ("daily_capacity", "hours", "active", "kind")
 
 
 def remember_plan_fields(sender: type, instance: CollectionPoint, **kwargs: Any) -> None:

@@ -14,6 +14,44 @@ from django.utils.translation import gettext_lazy as _
 
 from jianjian.communities.models import Community
 
+# Opening hours per weekday, Monday first: each day ["HH:MM", "HH:MM"] or None (closed).
+WEEKDAYS = 7
+WeekHours = list[list[str] | None]
+
+
+def uniform_hours(opens: dt.time = dt.time(8, 0), closes: dt.time = dt.time(21, 0)) -> WeekHours:
+    """The same hours every day of the week."""
+    return [[f"{opens:%H:%M}", f"{closes:%H:%M}"] for _day in range(WEEKDAYS)]
+
+
+def default_hours() -> WeekHours:
+    return uniform_hours()
+
+
+def parse_day(entry: object) -> tuple[dt.time, dt.time] | None:
+    """One day of a stored week: (opens, closes), None when closed; ValueError when malformed."""
+    if entry is None:
+        return None
+    if not isinstance(entry, list | tuple) or len(entry) != 2:
+        raise ValueError(f"not a pair of times: {entry!r}")
+    opens, closes = (dt.time.fromisoformat(str(t)) for t in entry)
+    if opens == closes:
+        raise ValueError("opening and closing times are the same")
+    return opens, closes
+
+
+def validate_week(value: object) -> None:
+    """A week of hours is exactly seven days, each closed or two distinct times."""
+    if not isinstance(value, list) or len(value) != WEEKDAYS:
+        raise ValidationError(gettext("Opening hours need one entry for each of the 7 days."))
+    for entry in value:
+        try:
+            parse_day(entry)
+        except ValueError:
+            raise ValidationError(
+                gettext("Each day is closed, or opens and closes at two different times.")
+            ) from None
+
 
 class PointKind(models.TextChoices):
     COUNTER = "counter", _("shop counter")
@@ -42,8 +80,8 @@ class CollectionPoint(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=PointKind.choices)
     host_shop = models.CharField(_("host shop"), max_length=100, blank=True)
     daily_capacity = models.PositiveIntegerField(_("daily capacity"), default=50)
-    opens_at = models.TimeField(_("opens at"), default=dt.time(8, 0))
-    closes_at = models.TimeField(_("closes at"), default=dt.time(21, 0))
+    # Monday first; a day's closing time before its opening time means open past midnight.
+    hours = models.JSONField(_("opening hours"), default=default_hours, validators=[validate_week])
     building = models.ForeignKey(
         "communities.Building",
         verbose_name=_("nearest building"),
@@ -66,33 +104,98 @@ class CollectionPoint(models.Model):
             models.UniqueConstraint(fields=["community", "code"], name="point_unique_code")
         ]
 
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # A point created with one opening and one closing time (fixtures, older scripts) is
+        # open those hours every day.
+        opens, closes = kwargs.pop("opens_at", None), kwargs.pop("closes_at", None)
+        super().__init__(*args, **kwargs)
+        if opens is not None or closes is not None:
+            self.hours = uniform_hours(opens or dt.time(8, 0), closes or dt.time(21, 0))
+
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
 
-    def clean(self) -> None:
-        if self.opens_at == self.closes_at:
-            raise ValidationError(gettext("Opening and closing times must differ."))
-
     @property
     def opening_hours(self) -> str:
-        return f"{self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+        """The week's hours in one short line, e.g. ``09:00–20:30`` when every day is alike."""
+        from jianjian.points.hours import week_summary
+
+        return week_summary(self.hours)
+
+    def weekly_hours_on(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
+        """The regular hours of ``day``'s weekday, closures aside."""
+        week = self.hours if isinstance(self.hours, list) and len(self.hours) == WEEKDAYS else []
+        try:
+            return parse_day(week[day.weekday()]) if week else None
+        except ValueError:
+            return None  # a malformed day never opens a point by accident
+
+    def closed_on(self, day: dt.date) -> bool:
+        """Whether a temporary closure covers the local ``day``."""
+        spans = getattr(self, "_closure_spans", None)
+        if spans is None:
+            # Read once per instance: a request asks about the same point many times.
+            spans = [c.span() for c in self.closures.all()] if self.pk is not None else []
+            self._closure_spans = spans
+        return any(first <= day <= last for first, last in spans if first <= last)
 
     def hours_on(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
         """The point's opening and closing time on a local ``day``, or None when it is closed
         that day. Every rule that depends on opening hours asks here (deadlines, out-of-hours
         intake, allocation)."""
-        return (self.opens_at, self.closes_at)
+        if self.closed_on(day):
+            return None
+        return self.weekly_hours_on(day)
 
     def is_open_at(self, local: dt.datetime) -> bool:
         """Whether the point is open at a moment given in the community's local time."""
-        hours = self.hours_on(local.date())
-        if hours is None:
-            return False
-        opens, closes = hours
         now = local.time()
-        if opens < closes:
-            return opens <= now < closes
-        return now >= opens or now < closes  # open past midnight
+        today = self.hours_on(local.date())
+        if today is not None:
+            opens, closes = today
+            if opens <= now and (now < closes or closes < opens):
+                return True
+        # The small hours belong to the evening before when that day stays open past midnight.
+        eve = self.hours_on(local.date() - dt.timedelta(days=1))
+        return eve is not None and eve[1] < eve[0] and now < eve[1]
+
+
+class PointClosure(models.Model):
+    """A temporary closure of a point, whole local days ``starts_on``…``ends_on``.
+
+    Ending it early keeps the row (it is a record) and sets ``reopened_on``: the point is open
+    again from that day.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    point = models.ForeignKey(CollectionPoint, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField(_("closed from"))
+    ends_on = models.DateField(_("closed until"))
+    reason = models.CharField(_("reason"), max_length=200)
+    reopened_on = models.DateField(_("reopened on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("temporary closure")
+        verbose_name_plural = _("temporary closures")
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["point", "ends_on"], name="closure_point_ends")]
+
+    def __str__(self) -> str:
+        return f"{self.point_id} {self.starts_on}–{self.ends_on}"
+
+    def span(self) -> tuple[dt.date, dt.date]:
+        """The days the point is actually closed (an empty span once reopened before it began)."""
+        last = self.ends_on
+        if self.reopened_on is not None:
+            last = min(last, self.reopened_on - dt.timedelta(days=1))
+        return self.starts_on, last
+
+    def clean(self) -> None:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError(
+                {"ends_on": gettext("The closure must end on or after the day it starts.")}
+            )
 
 
 class Slot(models.Model):
