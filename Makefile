@@ -1,33 +1,44 @@
 # The two commands: `make run` (install, migrate, load the demo, serve on http://127.0.0.1:8000)
-# and `make test` (install, then the whole test suite). Everything else is a helper of theirs.
+# and `make test` (install with the test tools, then the whole test suite). Everything else is a
+# helper of theirs. `make run` installs only what the product needs; `make test` adds the tools.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install dev bench clean
 
 run: install
 	$(BIN)/jianjian migrate --noinput
 	$(BIN)/jianjian demo
 	$(BIN)/jianjian serve
 
-test: install
+test: dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/jianjian manage makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install
+lint: dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+# The product alone (what `make run` needs).
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The product and the test and lint tools (what `make test` and `make lint` need).
+dev: $(VENV)/.installed-dev
+
+$(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("jianjian needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
 	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -664,3 +664,186 @@ def console_tokens(user: User, community: Community) -> QuerySet[ApiToken]:
 
 def console_token_for(user: User, community: Community, pk: int | str) -> ApiToken:
     return _console_get(console_tokens(user, community), pk)  # type: ignore[no-any-return]
+# --- where each person lands, what their menu offers, and phones without a roster row -------
+# One answer per person, read from their roles in a handful of queries. A person with several
+# roles lands on the most demanding one (admin, committee, clerk, courier, resident) and sees
+# every area they may use in the menu.
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The areas a signed-in user may use, as the menu and the landing page need them."""
+
+    superuser: bool = False
+    admin_slugs: tuple[str, ...] = ()
+    report_slugs: tuple[str, ...] = ()
+    clerk_point_ids: tuple[int, ...] = ()  # at most two: "one point" or "several"
+    courier: bool = False
+    phone: str | None = None
+    rostered: bool = False  # the phone (or user) has a resident row somewhere
+
+
+def roles_of(user: User) -> Roles:
+    if not _authenticated(user):
+        return Roles()
+    member = list(memberships(user).values_list("role", "community__slug"))
+    admin = tuple(sorted(slug for role, slug in member if role == StaffRole.ADMIN))
+    report = tuple(
+        sorted(slug for role, slug in member if role in (StaffRole.ADMIN, StaffRole.COMMITTEE))
+    )
+    points: tuple[int, ...] = ()
+    if user.is_superuser or any(role in (StaffRole.ADMIN, StaffRole.CLERK) for role, _ in member):
+        points = tuple(clerk_points(user).order_by("pk").values_list("pk", flat=True)[:2])
+    phone = phone_of(user)
+    return Roles(
+        superuser=bool(user.is_superuser),
+        admin_slugs=admin,
+        report_slugs=report,
+        clerk_point_ids=points,
+        courier=Courier.objects.filter(user=user, active=True).exists(),
+        phone=phone,
+        rostered=phone is not None and own_residents(user).exists(),
+    )
+
+
+def _reports_url(slugs: tuple[str, ...]) -> str:
+    from django.urls import reverse
+
+    if len(slugs) == 1:
+        return reverse("reports:dashboard", args=[slugs[0]])
+    return reverse("reports:index")
+
+
+def _counter_url(point_ids: tuple[int, ...]) -> str:
+    from django.urls import reverse
+
+    if len(point_ids) == 1:
+        return reverse("counter:intake", args=[point_ids[0]])
+    return reverse("counter:choose")
+
+
+def landing_for(user: User, roles: Roles | None = None) -> str:
+    """Where the user starts after signing in (and at ``/``); the public home for nobody."""
+    from django.urls import reverse
+
+    roles = roles or roles_of(user)
+    if roles.admin_slugs or roles.report_slugs:
+        return _reports_url(roles.admin_slugs or roles.report_slugs)
+    if roles.clerk_point_ids:
+        return _counter_url(roles.clerk_point_ids)
+    if roles.superuser:
+        # A superuser without points yet sets communities up: the console's community list, or
+        # the Django admin while there is no community at all.
+        if Community.objects.exists():
+            return reverse("console:choose")
+        return reverse("admin:index")
+    if roles.courier:
+        return reverse("couriers:home")
+    if roles.phone is not None:
+        return reverse("residents:home")
+    return reverse("home")
+
+
+def nav_for(user: User, roles: Roles | None = None) -> list[tuple[str, str]]:
+    """The menu: ``(label, url)`` of every area the user may use, in the order of their work."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    roles = roles or roles_of(user)
+    items: list[tuple[str, str]] = []
+    if roles.report_slugs or roles.superuser:
+        items.append((_("Dashboard"), _reports_url(roles.report_slugs)))
+    if roles.admin_slugs or roles.superuser:
+        items.append((_("Console"), reverse("console:choose")))
+        items.append((_("Complaints"), reverse("residents:staff_cases")))
+    if roles.clerk_point_ids:
+        items.append((_("Counter"), _counter_url(roles.clerk_point_ids)))
+    if roles.clerk_point_ids or roles.report_slugs:
+        items.append((_("Missing parcels"), reverse("stocktake:cases")))
+    if roles.courier:
+        items.append((_("Drop plan"), reverse("couriers:home")))
+        items.append((_("Send a manifest"), reverse("couriers:upload")))
+    if roles.phone is not None:
+        items.append((_("My parcels"), reverse("residents:home")))
+        if roles.rostered:
+            items.append((_("Proxies"), reverse("residents:proxies")))
+            items.append((_("My reports"), reverse("residents:cases")))
+            items.append((_("Preferences"), reverse("residents:preferences")))
+        items.append((_("My flat"), reverse("residents:link")))
+    if roles.superuser:
+        items.append((_("Administration"), reverse("admin:index")))
+    return items
+
+
+def _phone_only_q(phone: str) -> Q:
+    # A parcel that no roster row claims, addressed to this phone (pre-advice or typed at
+    # intake). Parcels matched to a resident are reached through that resident instead.
+    return Q(recipient__isnull=True, recipient_phone=phone)
+
+
+def phone_parcels(user: User) -> QuerySet[Parcel]:
+    """Parcels addressed to the user's proven phone that no roster row claims."""
+    phone = phone_of(user)
+    if not phone:
+        return Parcel.objects.none()
+    return Parcel.objects.filter(_phone_only_q(phone))
+
+
+def my_parcels(user: User) -> QuerySet[Parcel]:
+    """What a phone sees as "my parcels": its residents' parcels and those addressed to it."""
+    phone = phone_of(user)
+    q = Q(recipient__in=own_residents(user))
+    if phone:
+        q |= _phone_only_q(phone)
+    return Parcel.objects.filter(q)
+
+
+def my_parcel_for(user: User, parcel_id: int | str) -> Parcel:
+    try:
+        return (
+            my_parcels(user)
+            .select_related("point", "community", "carrier", "recipient")
+            .get(pk=int(parcel_id))
+        )
+    except (Parcel.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def phone_communities(user: User) -> QuerySet[Community]:
+    """Communities where the user's phone has parcels but no roster row: where it may ask to be
+    linked to a flat."""
+    phone = phone_of(user)
+    if not phone:
+        return Community.objects.none()
+    return (
+        Community.objects.filter(parcels__in=Parcel.objects.filter(_phone_only_q(phone)))
+        .exclude(residents__phone=phone)
+        .distinct()
+    )
+
+
+def own_link_requests(user: User) -> QuerySet[Any]:
+    from jianjian.residents.models import LinkRequest
+
+    phone = phone_of(user)
+    if not phone:
+        return LinkRequest.objects.none()
+    return LinkRequest.objects.filter(phone=phone)
+
+
+def link_requests(user: User, community: Community) -> QuerySet[Any]:
+    """The requests to be linked to a flat that the user decides: their console community's."""
+    from jianjian.residents.models import LinkRequest
+
+    if not admin_communities(user).filter(pk=community.pk).exists():
+        return LinkRequest.objects.none()
+    return LinkRequest.objects.filter(community=community)
+
+
+def link_request_for(user: User, community: Community, pk: int | str) -> Any:
+    from jianjian.residents.models import LinkRequest
+
+    try:
+        return link_requests(user, community).get(pk=int(pk))
+    except (LinkRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "jianjian.web.context.site_nav",
             ],
         },
     },
@@ -167,6 +168,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -257,6 +259,21 @@ METRICS_TOKEN = env_str("JIANJIAN_METRICS_TOKEN", "")
 # Set only for reliability drills (bench/chaos.py): enables /ops/drill/* for this bearer token.
 DRILL_TOKEN = env_str("JIANJIAN_DRILL_TOKEN", "")
 
+# Custody events go to their own file (one JSON line each): a demo load or a busy day writes
+# thousands, which would bury the server's own lines on the terminal. "-" writes them to stderr
+# with the request lines (e.g. under a log collector).
+CUSTODY_LOG = env_str("JIANJIAN_CUSTODY_LOG", str(DATA_DIR / "custody.log"))
+_CUSTODY_HANDLER: dict[str, Any] = {"class": "logging.StreamHandler", "formatter": "json"}
+if CUSTODY_LOG != "-":
+    # Reopens the file when logrotate moves it; created on the first event only.
+    _CUSTODY_HANDLER = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": CUSTODY_LOG,
+        "formatter": "json",
+        "encoding": "utf-8",
+        "delay": True,
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -264,11 +281,12 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler"},
         "json": {"class": "logging.StreamHandler", "formatter": "json"},
+        "custody": _CUSTODY_HANDLER,
     },
     "loggers": {
         # One JSON line per request and per committed custody event (issue 8).
         "jianjian.request": {"handlers": ["json"], "level": "INFO", "propagate": False},
-        "jianjian.custody": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        "jianjian.custody": {"handlers": ["custody"], "level": "INFO", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": env_str("JIANJIAN_LOG_LEVEL", "INFO")},
 }

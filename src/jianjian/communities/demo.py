@@ -3,6 +3,9 @@
 Two estate-agency shop counters that take 50 parcels a day each, a gate shelf, a 40-compartment
 locker bank, 12 buildings, about 300 residents, couriers of four carriers, and a day of parcels
 in every state — all written through the lifecycle services, so the demo passes `jianjian check`.
+Also what a running community has: disinfection tasks at every point, an owners' committee
+member and robot, a couriers' robot (both writing to the notification log), and a few parcels
+for a phone that is not on the roster (it signs in with a code all the same).
 """
 
 from __future__ import annotations
@@ -18,13 +21,18 @@ from django.utils import timezone
 from jianjian import clock
 from jianjian.communities.models import Building, Community, Flat, Membership, Resident, StaffRole
 from jianjian.couriers.models import Carrier, Courier
+from jianjian.notify.channels.robots import LOG_WEBHOOK
+from jianjian.notify.models import GroupRobot, RobotKind, RobotPurpose
 from jianjian.parcels import services
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import Method, Parcel
+from jianjian.points.disinfection import setup_task
 from jianjian.points.models import CollectionPoint, PointKind, Slot, SlotSize, uniform_hours
 
 SLUG = "shidai-garden"
 PASSWORD = "jianjian-demo"
+# A phone with parcels waiting but no roster row: try signing in with it at /me/signin/.
+UNROSTERED_PHONE = "+8613912340000"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌宇浩凯婷雪琳晨欣怡子涵"
@@ -42,6 +50,21 @@ FORMATS = {
 class DemoLogin:
     username: str
     role: str
+
+
+# Who signs in to the demo, and what they find (printed by `jianjian demo`).
+LOGINS = [
+    DemoLogin("admin", "superuser: everything, and the Django admin"),
+    DemoLogin("juwei", "community admin (居委会): dashboard, console"),
+    DemoLogin("yeweihui", "committee member (业委会): reports"),
+    DemoLogin("clerk_a", "clerk of point A: its counter"),
+    DemoLogin("clerk_b", "clerk of point B: its counter"),
+    DemoLogin("clerk_gate", "clerk of the gate shelf and the locker: point picker"),
+    DemoLogin("courier_sf", "courier (SF Express): today's drop plan"),
+    DemoLogin("courier_zto", "courier (ZTO): today's drop plan"),
+    DemoLogin("courier_yto", "courier (YTO): today's drop plan"),
+    DemoLogin("courier_jd", "courier (JD): today's drop plan"),
+]
 
 
 def _name(r: random.Random) -> str:
@@ -128,7 +151,9 @@ def load_demo(seed: int = 2020) -> list[DemoLogin]:
         for door in (1, 2)
     ]
     points = _points(community, buildings)
-    used: set[str] = set()
+    _disinfection(points)
+    _robots(community)
+    used: set[str] = {UNROSTERED_PHONE}
     residents = [
         Resident.objects.create(
             community=community,
@@ -141,7 +166,6 @@ def load_demo(seed: int = 2020) -> list[DemoLogin]:
         for i in range(300)
     ]
 
-    logins = [DemoLogin("admin", "superuser")]
     _user("admin", superuser=True)
     staff = [
         ("juwei", StaffRole.ADMIN, []),
@@ -153,7 +177,6 @@ def load_demo(seed: int = 2020) -> list[DemoLogin]:
     for username, role, its_points in staff:
         membership = Membership.objects.create(user=_user(username), community=community, role=role)
         membership.points.set(its_points)
-        logins.append(DemoLogin(username, str(StaffRole(role).label)))
 
     couriers = {}
     for code in FORMATS:
@@ -164,10 +187,80 @@ def load_demo(seed: int = 2020) -> list[DemoLogin]:
         )
         courier.communities.add(community)
         couriers[code] = courier
-        logins.append(DemoLogin(username, f"courier ({carrier.name})"))
 
     _parcels(r, community, points, residents, couriers)
-    return logins
+    _unrostered_parcels(r, community, points, couriers)
+    return LOGINS
+
+
+def _disinfection(points: list[CollectionPoint]) -> None:
+    for point in points:
+        if point.kind == PointKind.LOCKER:
+            setup_task(point, "快递柜触摸屏", interval_hours=4, default_agent="75%酒精")
+            setup_task(point, "柜门把手", interval_hours=8, default_agent="75%酒精")
+        else:
+            setup_task(point, "货架与台面", interval_hours=24, default_agent="含氯消毒液")
+
+
+def _robots(community: Community) -> None:
+    """The committee's and the couriers' group robots; their messages go to the log file."""
+    for name, purpose in (
+        ("业委会群", RobotPurpose.COMMITTEE),
+        ("快递员群", RobotPurpose.COURIERS),
+    ):
+        GroupRobot.objects.create(
+            community=community,
+            name=name,
+            kind=RobotKind.WECOM,
+            webhook_url=LOG_WEBHOOK,
+            purpose=purpose,
+        )
+
+
+def _unrostered_parcels(
+    r: random.Random,
+    community: Community,
+    points: list[CollectionPoint],
+    couriers: dict[str, Courier],
+) -> None:
+    """Two parcels waiting at counter A and one on its way, for a phone not on the roster."""
+    used: set[str] = set(
+        Parcel.objects.filter(community=community).values_list("tracking_number", flat=True)
+    )
+    clerk = services.Actor.system("demo clerk")
+    for code in ("sf", "jd"):
+        services.intake(
+            points[0],
+            _new_number(r, code, used),
+            actor=clerk,
+            method=Method.SCAN,
+            phone=UNROSTERED_PHONE,
+            courier=couriers[code],
+        )
+    services.announce(
+        community,
+        _new_number(r, "zto", used),
+        actor=services.Actor.system("zto manifest"),
+        method=Method.MANIFEST,
+        carrier_code="zto",
+        courier=couriers["zto"],
+        recipient=RecipientInfo(phone=UNROSTERED_PHONE, last4=UNROSTERED_PHONE[-4:]),
+        planned_point=points[0],
+    )
+
+
+def roster_phone_to_try(community: Community) -> str | None:
+    """A roster resident's phone with a parcel waiting at a point (what the demo suggests)."""
+    from jianjian.parcels.models import ParcelState
+
+    return (
+        Parcel.objects.filter(
+            community=community, state=ParcelState.AT_POINT, recipient__isnull=False
+        )
+        .order_by("pk")
+        .values_list("recipient__phone", flat=True)
+        .first()
+    )
 
 
 def _new_number(r: random.Random, code: str, used: set[str]) -> str:

@@ -142,6 +142,12 @@ class Parcel(models.Model):
             ),
             models.Index(fields=["point", "state", "intake_at"], name="parcel_point_state"),
             models.Index(fields=["community", "state"], name="parcel_community_state"),
+            # A phone without a roster row finds the parcels addressed to it (sign-in, my parcels).
+            models.Index(
+                fields=["recipient_phone"],
+                condition=Q(recipient__isnull=True),
+                name="parcel_unrostered_phone",
+            ),
             # The reminder sweep reads only what is due; parcels with nothing due are not indexed.
             models.Index(
                 fields=["next_reminder_at"],

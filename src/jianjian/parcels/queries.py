@@ -25,7 +25,13 @@ from jianjian.parcels.models import Method, Parcel, ParcelState
 from jianjian.parcels.placement import normalize_code
 from jianjian.parcels.policy import hold_period, overdue_after
 from jianjian.points.models import CollectionPoint
-from jianjian.residents.pickup import PROXY_PREFIX, ProxyInactive, read_proxy_token
+from jianjian.residents.pickup import (
+    PHONE_PREFIX,
+    PROXY_PREFIX,
+    ProxyInactive,
+    read_phone_token,
+    read_proxy_token,
+)
 
 # The on-hand list shows at most this many rows; a point with more is asked to filter.
 ON_HAND_LIMIT = 300
@@ -157,6 +163,8 @@ def lookup_for_pickup(point: CollectionPoint, raw: str, now: dt.datetime) -> Pic
         )
     if text[: len(PROXY_PREFIX)].upper() == PROXY_PREFIX:
         return _by_proxy_qr(point, text, now)
+    if text[: len(PHONE_PREFIX)].upper() == PHONE_PREFIX:
+        return _by_phone_qr(point, text)
     if text.upper().startswith("JJ1:"):
         return _by_qr(point, text)
     digits = text.replace(" ", "").replace("-", "")
@@ -180,6 +188,25 @@ def _by_qr(point: CollectionPoint, text: str) -> PickupLookup:
             _("This is not a valid pickup QR code of this community."), code="qr_invalid"
         ) from None
     parcels = list(on_hand_parcels(point).filter(recipient_id=resident_id))
+    if not parcels:
+        raise _nothing(point, _("this resident"))
+    return PickupLookup(Method.QR, [PickupGroup(parcels)])
+
+
+def _by_phone_qr(point: CollectionPoint, text: str) -> PickupLookup:
+    """The QR of a phone without a roster row: its waiting parcels here with no roster row."""
+    try:
+        phone = read_phone_token(text, point.community_id)
+    except QRExpired:
+        raise InvalidInput(
+            _("This QR code has expired. Ask the resident to open it again on their phone."),
+            code="qr_expired",
+        ) from None
+    except QRInvalid:
+        raise InvalidInput(
+            _("This is not a valid pickup QR code of this community."), code="qr_invalid"
+        ) from None
+    parcels = list(on_hand_parcels(point).filter(recipient__isnull=True, recipient_phone=phone))
     if not parcels:
         raise _nothing(point, _("this resident"))
     return PickupLookup(Method.QR, [PickupGroup(parcels)])

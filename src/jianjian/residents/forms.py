@@ -159,3 +159,21 @@ class AnswerForm(forms.Form):
         label=_("Answer to the resident"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
     )
     close = forms.BooleanField(label=_("Close the case with this answer"), required=False)
+
+
+class LinkForm(forms.Form):
+    """Ask to be added to a flat: which community (when the phone has parcels in several)."""
+
+    community = forms.TypedChoiceField(label=_("Community"), coerce=int, choices=())
+    flat = forms.CharField(
+        label=_("Your flat"),
+        max_length=30,
+        help_text=_("Building-entrance-flat, e.g. 3-2-501."),
+    )
+    name = forms.CharField(label=_("Your name"), max_length=50)
+
+    def __init__(self, *args, communities=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        field = self.fields["community"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(c.pk, c.name) for c in communities]

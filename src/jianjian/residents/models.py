@@ -115,3 +115,57 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class LinkState(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("link request state", "waiting")
+    APPROVED = "approved", pgettext_lazy("link request state", "approved")
+    REFUSED = "refused", pgettext_lazy("link request state", "refused")
+
+
+class LinkRequest(models.Model):
+    """A phone without a roster row asks to be the resident of a flat; an admin decides.
+
+    The phone signed in with a one-time code, so it is proven; the flat and the name are only
+    what the person typed until the community office approves them.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(_("phone"), max_length=20)
+    flat_code = models.CharField(_("flat"), max_length=20)
+    name = models.CharField(_("name"), max_length=50)
+    state = models.CharField(
+        _("state"), max_length=10, choices=LinkState.choices, default=LinkState.PENDING
+    )
+    created_at = models.DateTimeField(_("asked"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    # The roster row the approval created or found.
+    resident = models.ForeignKey(
+        Resident, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("link request")
+        verbose_name_plural = _("link requests")
+        constraints = [
+            # One open question per phone and community: asking again edits nothing twice.
+            models.UniqueConstraint(
+                fields=["community", "phone"],
+                condition=models.Q(state="pending"),
+                name="linkrequest_one_pending",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["community", "state", "created_at"], name="linkrequest_queue")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} → {self.flat_code} ({self.state})"

@@ -3,7 +3,8 @@
 Rules (docs/security.md): a code is valid 10 minutes and for 5 tries; a newer code replaces the
 older; a used code never works again; a phone may ask for a code once a minute and 5 times an
 hour, an address 20 times an hour. Only a keyed hash of the code is stored. Whether a phone is
-known is never revealed: an unknown phone gets the same answer and no message.
+known is never revealed: an unknown phone gets the same answer and no message. A phone is known
+when a resident row, a live proxy grant or a parcel addressed to it names it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jianjian import clock
 from jianjian.communities.models import PickupProxy, Resident
 from jianjian.communities.phones import mask_phone, normalize_phone
 from jianjian.notify import outbox
+from jianjian.parcels.models import Parcel
 from jianjian.residents.models import PhoneAccount, SignInCode
 
 CODE_TTL = dt.timedelta(minutes=10)
@@ -54,7 +56,9 @@ def parse_phone(raw: str) -> str:
 
 
 def _community_of(phone: str, now: dt.datetime) -> int | None:
-    """The community whose records know this phone (resident first, then a live proxy)."""
+    """The community whose records know this phone: a resident row first, then a live proxy,
+    then a parcel addressed to it (pre-advice or typed at intake) that no roster row claims —
+    the phone is the resident's identity, as at any parcel station."""
     resident = Resident.objects.filter(phone=phone).order_by("pk").first()
     if resident is not None:
         return resident.community_id
@@ -63,7 +67,14 @@ def _community_of(phone: str, now: dt.datetime) -> int | None:
         .order_by("pk")
         .first()
     )
-    return proxy.community_id if proxy is not None else None
+    if proxy is not None:
+        return proxy.community_id
+    return (
+        Parcel.objects.filter(recipient__isnull=True, recipient_phone=phone)
+        .order_by("pk")
+        .values_list("community_id", flat=True)
+        .first()
+    )
 
 
 def _check_throttle(phone: str, ip: str | None, now: dt.datetime) -> None:

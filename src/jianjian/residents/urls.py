@@ -15,6 +15,7 @@ urlpatterns = [
     path("me/proxies/", views.proxy_list, name="proxies"),
     path("me/proxies/<int:pk>/revoke/", views.proxy_revoke, name="proxy_revoke"),
     path("me/preferences/", views.preferences, name="preferences"),
+    path("me/flat/", views.link_flat, name="link"),
     path("me/reports/", views.case_list, name="cases"),
     path("me/reports/<int:pk>/", views.case_detail, name="case"),
     path("cases/", staff_views.case_list, name="staff_cases"),

@@ -25,11 +25,18 @@ from jianjian.communities.models import Resident
 from jianjian.communities.phones import mask_phone
 from jianjian.notify.models import ResidentPreference
 from jianjian.parcels.errors import InvalidInput
-from jianjian.parcels.models import ParcelState
+from jianjian.parcels.models import Parcel, ParcelState
 from jianjian.parcels.policy import hold_period
 from jianjian.points.models import CollectionPoint
-from jianjian.residents import cases, otp, pickup, proxies
-from jianjian.residents.forms import CaseForm, CodeForm, PhoneForm, PreferencesForm, ProxyForm
+from jianjian.residents import cases, links, otp, pickup, proxies
+from jianjian.residents.forms import (
+    CaseForm,
+    CodeForm,
+    LinkForm,
+    PhoneForm,
+    PreferencesForm,
+    ProxyForm,
+)
 
 SESSION_PHONE = "signin_phone"
 WAITING = (ParcelState.AT_POINT, ParcelState.ANNOUNCED, ParcelState.MISSING)
@@ -123,7 +130,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     residents = list(access.own_residents(user))
     waiting = list(
-        access.own_parcels(user)
+        access.my_parcels(user)
         .filter(state__in=WAITING)
         .select_related("point", "community", "carrier", "slot", "recipient")
         .order_by("intake_at", "pk")
@@ -132,6 +139,7 @@ def home(request: HttpRequest) -> HttpResponse:
         parcel.deadline = _deadline(parcel)  # type: ignore[attr-defined]
     at_point_residents = {p.recipient_id for p in waiting if p.state == ParcelState.AT_POINT}
     qrs = [_resident_qr(r) for r in residents if r.pk in at_point_residents]
+    qrs += _phone_qrs(waiting)
     grants = []
     for grant in access.live_proxy_grants(user):
         parcels = list(
@@ -143,7 +151,7 @@ def home(request: HttpRequest) -> HttpResponse:
         if parcels:
             grants.append({"grant": grant, "parcels": parcels, "qr": _proxy_qr(grant)})
     history = list(
-        access.own_parcels(user)
+        access.my_parcels(user)
         .filter(state__in=HISTORY)
         .select_related("point", "carrier")
         .order_by("-closed_at")[:30]
@@ -155,8 +163,23 @@ def home(request: HttpRequest) -> HttpResponse:
         "grants": grants,
         "history": history,
         "masked_phone": mask_phone(access.phone_of(user) or ""),
+        "can_link": access.phone_communities(user).exists(),
     }
     return render(request, "residents/home.html", context)
+
+
+def _phone_qrs(waiting: list[Any]) -> list[dict[str, Any]]:
+    """One QR per community for the waiting parcels addressed to the phone with no roster row
+    (a phone in two communities shows each counter its own)."""
+    first: dict[int, Any] = {}
+    for parcel in waiting:
+        if parcel.recipient_id is None and parcel.state == ParcelState.AT_POINT:
+            first.setdefault(parcel.community_id, parcel)
+    return [_phone_qr(p.pk, p.community_id) for p in first.values()]
+
+
+def _phone_qr(parcel_id: int, community_id: int) -> dict[str, Any]:
+    return _qr("h", parcel_id, pickup.make_phone_token(parcel_id, community_id))
 
 
 def _qr(kind: str, pk: int, token: str) -> dict[str, Any]:
@@ -184,6 +207,12 @@ def qr_fragment(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """A fresh QR (htmx swaps it in before the old one expires)."""
     if kind == "p":
         qr = _proxy_qr(access.live_grant_for(request.user, pk))
+    elif kind == "h":
+        try:
+            parcel = access.phone_parcels(request.user).get(pk=pk)
+        except Parcel.DoesNotExist:
+            raise Http404 from None
+        qr = _phone_qr(parcel.pk, parcel.community_id)
     elif kind != "r":
         raise Http404
     else:
@@ -197,7 +226,7 @@ def qr_fragment(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 @signed_in
 def parcel_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    parcel = access.own_parcel_for(request.user, pk)
+    parcel = access.my_parcel_for(request.user, pk)
     events = parcel.events.select_related("point").order_by("seq")  # type: ignore[attr-defined]
     context = {
         "parcel": parcel,
@@ -207,6 +236,35 @@ def parcel_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "waiting": parcel.state in WAITING,
     }
     return render(request, "residents/parcel.html", context)
+
+
+# --- my flat: a phone without a roster row asks to be linked ---------------------------------
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def link_flat(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    phone = access.phone_of(user)
+    communities = list(access.phone_communities(user).order_by("name")[:20])
+    form = LinkForm(request.POST or None, communities=communities)
+    if request.method == "POST" and phone and form.is_valid():
+        community = next(c for c in communities if c.pk == form.cleaned_data["community"])
+        try:
+            links.ask(phone, community, form.cleaned_data["flat"], form.cleaned_data["name"])
+        except InvalidInput as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Sent. The community office will answer."))
+            return redirect("residents:link")
+    context = {
+        "form": form if communities else None,
+        "residents": list(access.own_residents(user)),
+        "asked": list(
+            access.own_link_requests(user).select_related("community").order_by("-pk")[:20]
+        ),
+    }
+    return render(request, "residents/link.html", context)
 
 
 # --- proxies -------------------------------------------------------------------------------

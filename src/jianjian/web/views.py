@@ -1,12 +1,14 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from jianjian.web.counter.parcels import home_for
+from jianjian import access
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    # A clerk goes straight to their counter (or picks one of their points).
-    target = home_for(request.user) if request.user.is_authenticated else None
-    if target:
-        return redirect(target)
+    """``/``: a signed-in person goes to their work; everyone else reads where to sign in."""
+    if request.user.is_authenticated:
+        target = access.landing_for(request.user)
+        if target != reverse("home"):
+            return redirect(target)
     return render(request, "web/home.html")

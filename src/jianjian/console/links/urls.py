@@ -1,5 +1,14 @@
 # Console pages of this section; included by jianjian.console.urls under console/<slug>/, so
 # each view takes ``slug`` and resolves the community with access.console_community_for().
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from jianjian.console.links import views
+
+urlpatterns = [
+    path("links/", views.link_list, name="links"),
+    path(
+        "links/<int:pk>/<str:verb>/",
+        views.link_decide,
+        name="link_decide",
+    ),
+]

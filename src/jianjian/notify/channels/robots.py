@@ -81,6 +81,20 @@ def take_turn(robot_id: int, kind: str, now: dt.datetime) -> dt.datetime | None:
     return None
 
 
+# A robot whose webhook is this address writes its messages to the notification log instead of
+# posting them (``.invalid`` never resolves, RFC 2606): the demo's robots, and a community trying
+# robots out before it has a group.
+LOG_WEBHOOK = "https://log.invalid/"
+
+
+def _logged(robot: GroupRobot, notification: Notification) -> str | None:
+    if not robot.webhook_url.startswith(LOG_WEBHOOK):
+        return None
+    from jianjian.notify.channels.log import LogChannel
+
+    return LogChannel().send(notification)
+
+
 def _robot(notification: Notification) -> GroupRobot:
     robot = notification.robot
     if robot is None:
@@ -105,6 +119,8 @@ def _check(answer: dict[str, Any], code_field: str, rate_codes: set[int], thrott
 class WeComRobot:
     def send(self, notification: Notification) -> str:
         robot = _robot(notification)
+        if (logged := _logged(robot, notification)) is not None:
+            return logged
         payload = {"msgtype": "text", "text": {"content": notification.body}}
         _status, answer = post_json(robot.webhook_url, payload)
         return _check(answer, "errcode", {45009}, throttle=60)
@@ -120,6 +136,8 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 class DingTalkRobot:
     def send(self, notification: Notification) -> str:
         robot = _robot(notification)
+        if (logged := _logged(robot, notification)) is not None:
+            return logged
         url = robot.webhook_url
         if robot.secret:
             ts = int(time.time() * 1000)
@@ -139,6 +157,8 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
 class FeishuRobot:
     def send(self, notification: Notification) -> str:
         robot = _robot(notification)
+        if (logged := _logged(robot, notification)) is not None:
+            return logged
         payload: dict[str, Any] = {"msg_type": "text", "content": {"text": notification.body}}
         if robot.secret:
             ts = int(time.time())
