@@ -23,11 +23,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shelf(world):
     """Two parcels for 张三 (3-2-501) and one for 李四 (3-2-502): both phones end in 5678."""
-    take = lambda resident: (
-        services.intake(  # noqa: E731
+
+    def take(resident):  # type: ignore[no-untyped-def]
+        return services.intake(
             world.counter, tracking(), actor=world.clerk, phone=resident.phone
         ).parcel
-    )
+
     zhang, li = world.residents[0], world.residents[1]
     return {"zhang": [take(zhang), take(zhang)], "li": [take(li)]}
 
