@@ -135,7 +135,8 @@ def test_sms_providers_get_their_template_and_parameters(world, peer, settings, 
         assert params["code"] == parcel.pickup_code and params["point"] == "我爱我家"
     else:
         assert received.to == "+8613812345678"
-        assert params == ["我爱我家", parcel.pickup_code, "09:00–20:00", params[3]]
+        tail = parcel.tracking_number[-4:]
+        assert params == [tail, "我爱我家", parcel.pickup_code, "09:00–20:00", params[4]]
     row = Notification.objects.get(parcel=parcel, channel="sms")
     assert received.key == row.dedup_key and row.status == Status.SENT
 

@@ -170,7 +170,7 @@ def test_resident_language_and_channels(world, smtp):
         drain()
     (mail,) = smtp.mails
     assert mail.to == ["li@example.org"]
-    assert "Pickup code" in mail.body and parcel.pickup_code in mail.body
+    assert f"pickup code {parcel.pickup_code}" in mail.body
     assert "09:00–20:00" in mail.body  # the point's opening hours
     assert not Notification.objects.filter(parcel=parcel, channel="log").exists()
 

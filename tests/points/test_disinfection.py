@@ -35,12 +35,13 @@ def screen_task(world, every: int = 4):  # type: ignore[no-untyped-def]
         )
 
 
-def test_a_new_task_is_due_at_once_and_then_every_interval(world):
+def test_a_new_task_is_first_due_one_interval_after_it_is_set_up(world):
     task = screen_task(world)
-    assert task.next_due_at == local(1, 8)
+    assert task.next_due_at == local(1, 12)
     with time_machine.travel(local(1, 8, 5), tick=False):
+        assert not disinfection.is_overdue(task, disinfection.clock.now())
         log = disinfection.log_done(task, user=None, label="clerk")
-    assert not log.on_time  # five minutes late
+    assert log.on_time and log.due_at == local(1, 12)  # done right after setting it up
     assert log.agent == "75% alcohol"
     task.refresh_from_db()
     assert task.next_due_at == local(1, 12, 5)
@@ -50,6 +51,30 @@ def test_a_new_task_is_due_at_once_and_then_every_interval(world):
         assert disinfection.is_overdue(task, disinfection.clock.now())
         status = disinfection.point_status(world.locker)
         assert [(s.task.pk, s.overdue) for s in status] == [(task.pk, True)]
+
+
+def test_a_task_created_outside_the_service_gets_its_first_due_time_too(world):
+    from jianjian.points.models import DisinfectionTask
+
+    with time_machine.travel(local(1, 9), tick=False):
+        task = DisinfectionTask.objects.create(
+            community=world.community,
+            point=world.counter,
+            name="门把手",
+            interval_hours=6,
+            starts_at=dt.time(8),
+            ends_at=dt.time(20),
+            created_at=local(1, 9),
+        )
+    assert task.next_due_at == local(1, 15)
+
+
+def test_a_first_due_time_past_the_hours_moves_to_the_next_morning(world):
+    with time_machine.travel(local(1, 18), tick=False):
+        task = disinfection.setup_task(
+            world.counter, "货架", interval_hours=4, starts_at=dt.time(8), ends_at=dt.time(20)
+        )
+    assert task.next_due_at == local(2, 8)
 
 
 def test_a_due_time_outside_the_hours_moves_to_the_next_opening(world):
@@ -65,10 +90,10 @@ def test_a_due_time_outside_the_hours_moves_to_the_next_opening(world):
         assert disinfection.is_overdue(task, disinfection.clock.now())
 
 
-def test_a_task_set_up_at_night_is_first_due_in_the_morning(world):
+def test_a_task_set_up_at_night_counts_its_interval_from_the_morning(world):
     with time_machine.travel(local(3, 22), tick=False):
-        task = disinfection.setup_task(world.counter, "柜台", interval_hours=24)
-    assert task.next_due_at == local(4, 8)
+        task = disinfection.setup_task(world.counter, "柜台", interval_hours=4)
+    assert task.next_due_at == local(4, 12)  # the schedule starts at 08:00, due 4 h later
 
 
 def test_a_log_done_early_restarts_the_interval_from_when_it_was_done(world):
@@ -88,16 +113,18 @@ def test_overdue_tasks_reach_the_admins_once_per_missed_occurrence(world):
     Membership.objects.create(user=admin, community=world.community, role=StaffRole.ADMIN)
     task = screen_task(world)
     with time_machine.travel(local(1, 9), tick=False):
+        assert disinfection.alert_overdue() == 0  # first due at 12:00
+    with time_machine.travel(local(1, 13), tick=False):
         assert disinfection.alert_overdue() == 1
         assert disinfection.alert_overdue() == 0  # the sweep runs again: no second message
     note = Notification.objects.get(cause="disinfection_overdue")
     assert note.address == "admin@example.org"
-    assert "锁柜触摸屏" in note.body and "07-01 08:00" in note.body
-    with time_machine.travel(local(1, 9, 30), tick=False):
+    assert "锁柜触摸屏" in note.body and "07-01 12:00" in note.body
+    with time_machine.travel(local(1, 13, 30), tick=False):
         disinfection.log_done(task, user=None, label="clerk")
-    with time_machine.travel(local(1, 13), tick=False):
-        assert disinfection.alert_overdue() == 0  # due 13:30, not yet overdue
-    with time_machine.travel(local(1, 14), tick=False):
+    with time_machine.travel(local(1, 17), tick=False):
+        assert disinfection.alert_overdue() == 0  # due 17:30, not yet overdue
+    with time_machine.travel(local(1, 18), tick=False):
         assert disinfection.alert_overdue() == 1  # the next missed occurrence
     assert Notification.objects.filter(cause="disinfection_overdue").count() == 2
 
@@ -133,7 +160,7 @@ def test_the_sweep_command_queues_the_alert_once(world):
     admin = get_user_model().objects.create_user("admin7b", email="a7@example.org")
     Membership.objects.create(user=admin, community=world.community, role=StaffRole.ADMIN)
     screen_task(world)
-    with time_machine.travel(local(1, 9), tick=False):
+    with time_machine.travel(local(1, 13), tick=False):
         out = io.StringIO()
         call_command("disinfection_alerts", stdout=out)
         call_command("disinfection_alerts", stdout=io.StringIO())
@@ -148,6 +175,6 @@ def test_the_notification_worker_raises_the_alert_without_cron(world):
     admin = get_user_model().objects.create_user("admin7c", email="a7c@example.org")
     Membership.objects.create(user=admin, community=world.community, role=StaffRole.ADMIN)
     screen_task(world)
-    run_sweeps(local(1, 9))
-    run_sweeps(local(1, 9, 5))
+    run_sweeps(local(1, 13))
+    run_sweeps(local(1, 13, 5))
     assert Notification.objects.filter(cause="disinfection_overdue").count() == 1

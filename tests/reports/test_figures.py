@@ -182,7 +182,7 @@ def test_delivery_rate_capacity_and_disinfection_on_time(world):
     day = dt.date(2024, 4, 2)
     with time_machine.travel(_at(day, 8, 0), tick=False):
         task = disinfection.setup_task(world.counter, "柜台", interval_hours=4)
-        disinfection.log_done(task, user=None, label="c")  # on time (due 08:00)
+        disinfection.log_done(task, user=None, label="c")  # on time (first due 12:00)
     with time_machine.travel(_at(day, 13, 0), tick=False):
         disinfection.log_done(task, user=None, label="c")  # due 12:00: late
     with time_machine.travel(_at(day, 10, 0), tick=False):

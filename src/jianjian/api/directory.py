@@ -20,6 +20,7 @@ from jianjian.api.schemas import (
 from jianjian.couriers import plans
 from jianjian.parcels.models import ParcelState
 from jianjian.points.models import CollectionPoint, PointDay
+from jianjian.points.room import room_today
 
 router = Router(tags=["points and plans"])
 
@@ -39,6 +40,7 @@ def list_points(request: HttpRequest):  # type: ignore[no-untyped-def]
 def _point_out(point: CollectionPoint) -> dict:  # type: ignore[type-arg]
     day = PointDay.objects.filter(point=point, date=plans.today(point.community)).first()
     taken = day.intakes if day else 0
+    room = room_today(point)  # a locker's room is also bounded by its free compartments
     planned = point.community.parcels.filter(
         state=ParcelState.ANNOUNCED, planned_point=point
     ).count()
@@ -51,7 +53,7 @@ def _point_out(point: CollectionPoint) -> dict:  # type: ignore[type-arg]
         "opening_hours": point.opening_hours,
         "daily_capacity": point.daily_capacity,
         "taken_in_today": taken,
-        "remaining_today": max(point.daily_capacity - taken - planned, 0),
+        "remaining_today": max(room - planned, 0),
         "planned_today": planned,
         "on_hand": point.on_hand,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from jianjian.api import directory, errors, manifests, parcels
+from jianjian.api import directory, errors, lookups, manifests, parcels
 from jianjian.api.auth import Session, TokenAuth
 
 DESCRIPTION = """\
@@ -32,3 +32,4 @@ errors.install(api)
 api.add_router("", parcels.router)
 api.add_router("", manifests.router)
 api.add_router("", directory.router)
+api.add_router("", lookups.router)

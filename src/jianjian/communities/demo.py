@@ -91,7 +91,7 @@ def _points(community: Community, buildings: list[Building]) -> list[CollectionP
         ("A", "我爱我家代收点", PointKind.COUNTER, "我爱我家 时代花园店", 50, buildings[1]),
         ("B", "链家代收点", PointKind.COUNTER, "链家 时代花园店", 50, buildings[8]),
         ("G", "北门货架", PointKind.SHELF, "", 80, buildings[0]),
-        ("L", "南门快递柜", PointKind.LOCKER, "", 60, buildings[11]),
+        ("L", "南门快递柜", PointKind.LOCKER, "", 40, buildings[11]),  # one per compartment
     ]
     points = []
     for code, name, kind, shop, capacity, building in specs:

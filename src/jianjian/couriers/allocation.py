@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, Q
 
 from jianjian import bulk, clock
 from jianjian.communities.models import Community
 from jianjian.couriers.models import Overflow, PointDistance
 from jianjian.parcels.models import Parcel, ParcelState
-from jianjian.points.models import SIZE_ORDER, CollectionPoint, PointDay, PointKind, Slot
+from jianjian.points.models import SIZE_ORDER, CollectionPoint
+from jianjian.points.room import rooms
 
 # Stable reason codes for overflow (the API and the pages show them).
 NO_CAPACITY = "no_capacity"
@@ -173,19 +173,6 @@ def _open_today(point: CollectionPoint, local_now: dt.datetime) -> bool:
     return local_now.time() < closes
 
 
-def _free_compartments(point_ids: list[int]) -> dict[int, dict[str, int]]:
-    rows = (
-        Slot.objects.filter(point_id__in=point_ids, active=True, is_compartment=True)
-        .annotate(load=Count("parcels", filter=Q(parcels__state=ParcelState.AT_POINT)))
-        .values_list("point_id", "size", "load")
-    )
-    out: dict[int, dict[str, int]] = {pid: {} for pid in point_ids}
-    for point_id, size, load in rows:
-        if load == 0:
-            out[point_id][size] = out[point_id].get(size, 0) + 1
-    return out
-
-
 def point_infos(community: Community, now: dt.datetime | None = None) -> list[PointInfo]:
     """Today's capacity left at each of the community's points, as :func:`plan` reads it."""
     now = now or clock.now()
@@ -195,20 +182,14 @@ def point_infos(community: Community, now: dt.datetime | None = None) -> list[Po
         .prefetch_related("closures")
         .order_by("pk")
     )
-    intakes = dict(
-        PointDay.objects.filter(point__in=points, date=local_now.date()).values_list(
-            "point_id", "intakes"
-        )
-    )
-    lockers = [p.pk for p in points if p.kind == PointKind.LOCKER]
-    compartments = _free_compartments(lockers) if lockers else {}
+    room = rooms(points, now)  # capacity left and free compartments: the point's room today
     return [
         PointInfo(
             id=p.pk,
-            remaining=max(p.daily_capacity - intakes.get(p.pk, 0), 0),
-            is_locker=p.kind == PointKind.LOCKER,
+            remaining=room[p.pk].capacity_left,
+            is_locker=room[p.pk].is_locker,
             open_today=_open_today(p, local_now),
-            compartments=compartments.get(p.pk, {}),
+            compartments=room[p.pk].compartments,
         )
         for p in points
     ]

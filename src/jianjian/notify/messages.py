@@ -20,29 +20,35 @@ from django.utils.translation import gettext_lazy
 # Lazy: each text is translated when render() uses it, under the language it activates (and
 # only that text: a message is rendered for every parcel taken in).
 _TEMPLATES: dict[str, Promise] = {
+    # Resident texts follow what phones' SMS apps read off a pickup message: 取件码 + the code,
+    # 已到 + the place, 运单尾号 + the tracking number's last four digits (尾号 alone reads as a
+    # phone's tail) and the deadline as M月D日HH:MM.
     "intake": gettext_lazy(
-        "[%(community)s] Your parcel (…%(tail)s) is at %(point)s, open %(hours)s. "
-        "Pickup code %(code)s. Please collect it by %(deadline)s."
+        "[%(community)s] Your parcel (tracking number ending %(tail)s) is at %(point)s, "
+        "pickup code %(code)s, open %(hours)s. Please collect it by %(deadline)s."
     ),
     "moved": gettext_lazy(
-        "[%(community)s] Your parcel (…%(tail)s) has moved to %(point)s, open %(hours)s. "
-        "New pickup code %(code)s."
+        "[%(community)s] Your parcel (tracking number ending %(tail)s) has moved and is now "
+        "at %(point)s, new pickup code %(code)s, open %(hours)s. Please collect it by "
+        "%(deadline)s."
     ),
     "collected": gettext_lazy(
-        "[%(community)s] Your parcel (…%(tail)s) was collected by %(holder)s at %(time)s."
+        "[%(community)s] Your parcel (tracking number ending %(tail)s) was collected at "
+        "%(time)s by %(holder)s."
     ),
     "returned": gettext_lazy(
-        "[%(community)s] Your parcel (…%(tail)s) was not collected in time and has gone back "
-        "to %(carrier)s."
+        "[%(community)s] Your parcel (tracking number ending %(tail)s) was not collected in "
+        "time and has gone back to %(carrier)s."
     ),
     "reminder": gettext_lazy(
-        "[%(community)s] Reminder: your parcel (…%(tail)s) has waited %(age)s at %(point)s, "
-        "open %(hours)s. Pickup code %(code)s. Please collect it by %(deadline)s."
+        "[%(community)s] Reminder: your parcel (tracking number ending %(tail)s) is at "
+        "%(point)s and has waited %(age)s, pickup code %(code)s, open %(hours)s. Please "
+        "collect it by %(deadline)s."
     ),
     "dead": gettext_lazy(
-        "[%(community)s] Your parcel (…%(tail)s) was not collected within %(days)s days and "
-        "will go back to %(carrier)s. Ask at %(point)s (open %(hours)s) today if you still "
-        "want it: pickup code %(code)s."
+        "[%(community)s] Your parcel (tracking number ending %(tail)s) at %(point)s was not "
+        "collected within %(days)s days and will go back to %(carrier)s. If you still want "
+        "it, collect it by %(deadline)s with pickup code %(code)s (open %(hours)s)."
     ),
     "dead_courier": gettext_lazy(
         "[%(community)s] Parcel %(number)s (%(carrier)s) was not collected within %(days)s "
@@ -56,19 +62,28 @@ _TEMPLATES: dict[str, Promise] = {
 }
 
 
-# The registered SMS template's variables, in order (Tencent Cloud takes them positionally).
+# The registered SMS template's variables, in the order they appear in the template (Tencent
+# Cloud takes them positionally as {1}, {2}, …; Alibaba Cloud by name as ${name}). Each piece is
+# its own variable, so a template can put 取件码, 已到, 运单尾号 and the deadline where phones read
+# them; the README lists the template texts to register.
 SMS_PARAMS: dict[str, tuple[str, ...]] = {
-    "intake": ("point", "code", "hours", "deadline"),
-    "moved": ("point", "code", "hours"),
-    "collected": ("holder", "time"),
-    "returned": ("carrier",),
-    "reminder": ("point", "code", "age", "deadline"),
-    "dead": ("point", "code", "days", "carrier"),
+    "intake": ("tail", "point", "code", "hours", "deadline"),
+    "moved": ("tail", "point", "code", "hours", "deadline"),
+    "collected": ("tail", "time", "holder"),
+    "returned": ("tail", "carrier"),
+    "reminder": ("tail", "point", "age", "code", "hours", "deadline"),
+    "dead": ("tail", "point", "days", "carrier", "deadline", "code", "hours"),
     "dead_courier": ("number", "point", "slot", "days"),
     "signin_code": ("code",),
     "proxy_granted": ("name", "flat"),
     "case_answered": ("id",),
 }
+# Registered templates are Chinese, so their variables are the Chinese pieces (12月9日20:30,
+# 2天) whatever language the resident reads the other channels in.
+SMS_LANGUAGE = "zh-hans"
+# Alibaba Cloud takes 1 to 35 characters per variable; a longer value (a long point name)
+# would make the provider refuse the whole message, so it is shortened instead.
+SMS_PARAM_MAX = 35
 
 # Causes whose text is a secret: once delivered (or given up), the outbox keeps no copy of it.
 SECRET_CAUSES = frozenset({"signin_code"})
@@ -82,7 +97,25 @@ def render(cause: str, language: str, **context: Any) -> str:
 
 
 def sms_params(cause: str, context: dict[str, Any]) -> dict[str, str]:
-    return {name: str(context.get(name, "")) for name in SMS_PARAMS.get(cause, ())}
+    return {name: _fit(str(context.get(name, ""))) for name in SMS_PARAMS.get(cause, ())}
+
+
+def _fit(value: str) -> str:
+    return value if len(value) <= SMS_PARAM_MAX else value[: SMS_PARAM_MAX - 1] + "…"
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def deadline_text(at: dt.datetime, tz: str, language: str) -> str:
+    """A deadline as people write it: ``12月9日20:30`` in Chinese, ``20:30 on 9 Dec`` in English.
+
+    Built by hand rather than with strftime so the month does not depend on the C locale and the
+    Chinese day and month carry no leading zero (SMS apps read ``M月D日HH:MM``)."""
+    local = timezone.localtime(at, ZoneInfo(tz))
+    if language.lower().startswith("zh"):
+        return f"{local.month}月{local.day}日{local:%H:%M}"
+    return f"{local:%H:%M} on {local.day} {_MONTHS_EN[local.month - 1]}"
 
 
 def age_text(age: dt.timedelta, language: str) -> str:

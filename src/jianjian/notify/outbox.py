@@ -15,12 +15,21 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from jianjian import clock
-from jianjian.notify.messages import age_text, local_time, render, sms_params, split_for_robot
+from jianjian.notify.messages import (
+    SMS_LANGUAGE,
+    age_text,
+    deadline_text,
+    render,
+    sms_params,
+    split_for_robot,
+)
 from jianjian.notify.models import (
     QUIET_CHANNELS,
     Channel,
@@ -29,6 +38,7 @@ from jianjian.notify.models import (
     ResidentPreference,
 )
 from jianjian.notify.schedule import after_quiet
+from jianjian.parcels import policy
 
 if TYPE_CHECKING:
     from jianjian.communities.models import Community, Resident
@@ -167,16 +177,10 @@ def _targets(parcel: Parcel, pref: ResidentPreference | None) -> list[Target]:
     return targets
 
 
-def _context(parcel: Parcel) -> dict[str, Any]:
+def _context(parcel: Parcel, language: str = settings.LANGUAGE_CODE) -> dict[str, Any]:
     community = parcel.community
     point = parcel.point
-    deadline = ""
-    if parcel.intake_at is not None:
-        deadline = local_time(
-            parcel.intake_at + dt.timedelta(days=community.hold_days),
-            community.time_zone,
-            "%m-%d",
-        )
+    deadline = _deadline_at(parcel)
     return {
         "community": community.name,
         "tail": parcel.tracking_number[-4:],
@@ -185,11 +189,41 @@ def _context(parcel: Parcel) -> dict[str, Any]:
         "hours": point.opening_hours if point else "",
         "code": parcel.pickup_code,
         "slot": parcel.slot.label if parcel.slot_id and parcel.slot else "",
-        "deadline": deadline,
+        "deadline": (deadline_text(deadline, community.time_zone, language) if deadline else ""),
         "carrier": str(parcel.carrier),
         "holder": parcel.collected_by,
         "days": community.hold_days,
     }
+
+
+def _deadline_at(parcel: Parcel) -> dt.datetime | None:
+    """The moment the parcel turns dead, as the policy places it; the texts only format it."""
+    if parcel.intake_at is None:
+        return None
+    return parcel.intake_at + policy.hold_period(parcel.community)
+
+
+def _last_chance(parcel: Parcel, now: dt.datetime) -> dt.datetime:
+    """When a dead parcel can last be fetched before the courier takes it: the point's next
+    closing time (today's if it is still open, else the next day it opens)."""
+    tz = ZoneInfo(parcel.community.time_zone)
+    local = timezone.localtime(now, tz)
+    point = parcel.point
+    for ahead in range(8):
+        day = local.date() + dt.timedelta(days=ahead)
+        hours = point.hours_on(day) if point else None
+        if hours is None:
+            continue
+        opens, closes = hours
+        close_day = day + dt.timedelta(days=1) if closes <= opens else day
+        closing = dt.datetime.combine(close_day, closes, tzinfo=tz)
+        if closing > local:
+            return closing
+    return now
+
+
+def _localised(context: dict[str, Any], extra: dict[str, Any], language: str) -> dict[str, Any]:
+    return context | {k: (v(language) if callable(v) else v) for k, v in extra.items()}
 
 
 def to_recipient(parcel: Parcel, cause: str, key: str, **extra: Any) -> int:
@@ -202,10 +236,10 @@ def _recipient_rows(
     parcel: Parcel, targets: list[Target], cause: str, key: str, extra: dict[str, Any]
 ) -> list[Notification]:
     rows = []
+    # The SMS template's variables are the same pieces in the templates' language.
+    params = sms_params(cause, _localised(_context(parcel, SMS_LANGUAGE), extra, SMS_LANGUAGE))
     for target in targets:
-        context = _context(parcel) | {
-            k: (v(target.language) if callable(v) else v) for k, v in extra.items()
-        }
+        context = _localised(_context(parcel, target.language), extra, target.language)
         row = outbox_row(
             parcel=parcel,
             community_id=parcel.community_id,
@@ -213,7 +247,7 @@ def _recipient_rows(
             dedup_key=f"{key}:{target.channel}",
             address=target.address,
             body=render(cause, target.language, **context),
-            params=sms_params(cause, context),
+            params=params,
             channel=target.channel,
             language=target.language,
             quiet=target.quiet,
@@ -260,8 +294,13 @@ def parcel_moved(parcel: Parcel, event: CustodyEvent) -> None:
 
 
 def parcel_collected(parcel: Parcel, event: CustodyEvent) -> None:
-    when = local_time(event.at, parcel.community.time_zone)
-    to_recipient(parcel, "collected", _event_key("collected", parcel, event), time=when)
+    tz = parcel.community.time_zone
+    to_recipient(
+        parcel,
+        "collected",
+        _event_key("collected", parcel, event),
+        time=lambda language: deadline_text(event.at, tz, language),
+    )
 
 
 def parcel_returned(parcel: Parcel, event: CustodyEvent) -> None:
@@ -290,7 +329,14 @@ def parcel_reminder(parcel: Parcel, hours: int, now: dt.datetime) -> int:
 
 def parcel_dead(parcel: Parcel) -> int:
     """Tell the resident and the courier that the parcel is dead and due to go back."""
-    queued = to_recipient(parcel, "dead", f"dead:{_intake_key(parcel)}")
+    last_chance = _last_chance(parcel, clock.now())
+    tz = parcel.community.time_zone
+    queued = to_recipient(
+        parcel,
+        "dead",
+        f"dead:{_intake_key(parcel)}",
+        deadline=lambda language: deadline_text(last_chance, tz, language),
+    )
     courier = parcel.delivering_courier
     if courier is None:
         courier = (

@@ -1,7 +1,7 @@
 """Disinfection schedule (消杀): when each task is due, logging it done, and the overdue alert.
 
-A task is due ``interval_hours`` after it was last done (or, never done, from when it was set up),
-but only inside its daily hours: a due time that falls outside them moves to the next opening of
+A task is due ``interval_hours`` after it was last done (or, never done, after its schedule first
+applies once set up), but only inside its daily hours: a due time that falls outside them moves to the next opening of
 the window. A log done early restarts the interval from the moment it was done. A task is overdue
 once its due time has passed without a log.
 """
@@ -40,8 +40,11 @@ def within_hours(task: DisinfectionTask, moment: dt.datetime) -> dt.datetime:
 
 
 def next_due(task: DisinfectionTask, last_done: dt.datetime | None) -> dt.datetime:
-    base = last_done + dt.timedelta(hours=task.interval_hours) if last_done else task.created_at
-    return within_hours(task, base)
+    """When the task is next due: one interval after it was last done, or — never done — one
+    interval after its schedule first applies (set up at night, that is the next morning), so
+    the first log right after setting a task up is on time, not late from the start."""
+    start = last_done if last_done is not None else within_hours(task, task.created_at)
+    return within_hours(task, start + dt.timedelta(hours=task.interval_hours))
 
 
 def is_overdue(task: DisinfectionTask, now: dt.datetime) -> bool:

@@ -289,6 +289,15 @@ class DisinfectionTask(models.Model):
         if self.starts_at >= self.ends_at:
             raise ValidationError(gettext("The task's hours must start before they end."))
 
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # However a task is created (service, console, admin), its first due time follows from
+        # its interval and hours; the logging service moves it on after that.
+        if self.next_due_at is None:
+            from jianjian.points.disinfection import next_due
+
+            self.next_due_at = next_due(self, None)
+        super().save(*args, **kwargs)
+
 
 class DisinfectionLog(models.Model):
     """One task done: who, when, with which agent, optionally a photo."""

@@ -15,8 +15,10 @@
 
 Providers send registered templates, not free text: ``JIANJIAN_SMS_TEMPLATE_<CAUSE>`` (e.g.
 ``JIANJIAN_SMS_TEMPLATE_INTAKE=SMS_123456789``) names the template for each cause, and the
-template's variables are :data:`jianjian.notify.messages.SMS_PARAMS`. A cause without a
-template fails permanently and visibly, rather than sending the wrong text.
+template's variables are :data:`jianjian.notify.messages.SMS_PARAMS` (Alibaba Cloud gets them by
+name, Tencent Cloud in that order); the README's "SMS templates to register" section has the
+texts. A cause without a template fails permanently and visibly, rather than sending the wrong
+text.
 
 Neither provider offers an idempotency key for ``SendSms``; the notification's dedup key is sent
 as ``OutId`` (Alibaba) / ``SessionContext`` (Tencent) so delivery receipts can be matched, and a

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from jianjian import access
 from jianjian.parcels import services
 from jianjian.points.models import CollectionPoint
+from jianjian.points.room import room_today
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -38,7 +39,7 @@ def page(
     context = {
         "point": point,
         "screen": screen,
-        "remaining": services.remaining_capacity(point),
+        "remaining": room_today(point),
         "label_queue": len(label_queue(request.session, point)),
         **context,
     }
