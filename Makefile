@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install bench clean screenshots
 
 run: install
 	$(BIN)/jianjian migrate --noinput
@@ -28,6 +28,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
+
+# Refresh docs/screenshots/ from the browser tests (an ordinary run writes to var/screenshots/).
+screenshots: install
+	JIANJIAN_REFRESH_SCREENSHOTS=1 $(BIN)/pytest -q -p no:randomly tests/e2e
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
