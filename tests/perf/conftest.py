@@ -15,10 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from jianjian.parcels import services
+from tests.api.conftest import api
 from tests.factories import World, tracking
 from tests.residents.conftest import resident_client
 
-__all__ = ["assert_flat", "queries_of", "resident_client", "take_in"]
+__all__ = ["api", "assert_flat", "queries_of", "resident_client", "take_in"]
 
 
 def queries_of(request: Callable[[], Any]) -> tuple[int, Any]:
