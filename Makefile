@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install dev bench clean
+.PHONY: run test lint install dev bench clean screenshots
 
 run: install
 	$(BIN)/jianjian migrate --noinput
@@ -39,6 +39,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
+
+# Refresh docs/screenshots/ from the browser tests (an ordinary run writes to var/screenshots/).
+screenshots: install
+	JIANJIAN_REFRESH_SCREENSHOTS=1 $(BIN)/pytest -q -p no:randomly tests/e2e
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -1,34 +1,42 @@
-"""API benchmarks (issue 5): intake throughput through `jianjian serve`, and a 100k manifest.
+"""API benchmarks: jianjian's intake beside the bare framework's floor, and a 100k manifest.
 
-    .venv/bin/python bench/api.py                 # PostgreSQL (the target's database)
-    .venv/bin/python bench/api.py --rows 20000 --seconds 5
+    .venv/bin/python bench/api.py --only intake   # floor and jianjian side by side, with ratios
+    .venv/bin/python bench/api.py --only intake --seconds 10 --port 8170 --floor-db my_floor
     .venv/bin/python bench/api.py --profile       # also: where a scan's and a batch's time goes
-    .venv/bin/python bench/api.py --only intake   # only the HTTP intake load (or: --only manifest)
+    .venv/bin/python bench/api.py --only manifest # only the 100k manifest import
 
-Prints its figures; the latest results and the machine go in docs/benchmarks.md.
+The intake load is Debian's ``wrk`` (16 connections by default) against two granian servers of
+2 workers started here: ``jianjian serve --no-worker --no-backup`` and the floor of
+``bench/floor/`` (Django + django-ninja: look up the recipient, insert a parcel and an event in
+one transaction; a batch of 50 with bulk inserts). One run measures, in order: the floor's single
+scan, jianjian's ``POST /api/v1/parcels/intake`` (known recipient), the clerk's counter scan (the
+htmx form POST of a signed-in clerk), the floor's batch of 50 and jianjian's batch of 50 (4
+connections, each at its own point), then prints them side by side with the ratios and the
+targets. PostgreSQL only (``JIANJIAN_BENCH_DB`` names jianjian's database). The latest results
+and the machine go in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import http.client
 import io
 import itertools
-import json
 import os
 import pstats
 import random
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._setup import configure, machine
+from bench._setup import configure, machine, percentile
+from bench.floor import wrk
 
-PORT = 8765
+PHONES = 2000  # residents with a phone, in both jianjian and the floor
 
 
 def setup_community(flats_per_building: int = 100, buildings: int = 20):  # type: ignore[no-untyped-def]
@@ -75,6 +83,23 @@ def setup_community(flats_per_building: int = 100, buildings: int = 20):  # type
     )
     _token, raw = create_token("bench", role="clerk", user=clerk)
     return community, points, raw
+
+
+def add_residents(community, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Residents with the phones the scans carry: every scan finds its recipient."""
+    from jianjian.communities.models import Resident
+
+    flats = list(community.flats.order_by("pk")[:count])
+    Resident.objects.bulk_create(
+        Resident(
+            community=community,
+            flat=flats[n % len(flats)],
+            name=f"住户{n}",
+            phone=f"+86{phone(n)}",
+            phone_last4=phone(n)[-4:],
+        )
+        for n in range(count)
+    )
 
 
 def more_points(community, codes: list[str]) -> list:  # type: ignore[no-untyped-def]
@@ -171,92 +196,271 @@ def run_sql(sql: str) -> None:
     connection.close()  # granian's workers hold their own connections; keep ours short
 
 
-def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "jianjian.cli",
-        "serve",
-        "--no-worker",
-        "--no-backup",
-        "--port",
-        str(PORT),
-        "--workers",
-        "2",
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wait_until_up(proc: subprocess.Popen[bytes], port: int, path: str) -> None:
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise SystemExit(f"the server on port {port} stopped (exit code {proc.returncode})")
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-            conn.request("GET", "/api/v1/openapi.json")
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
             if conn.getresponse().status == 200:
-                return proc
+                return
         except OSError:
             pass
         time.sleep(0.1)
     proc.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit(f"the server on port {port} did not start")
 
 
-def load(  # type: ignore[no-untyped-def]
-    token: str, point_ids: list[int], seconds: float, clients: int, batch: int, run: int
-):
-    """``clients`` keep-alive connections post scans for ``seconds``, client i at point
-    ``point_ids[i % len(point_ids)]``; returns scans/s. ``run`` keeps each run's numbers new."""
-    numbers = itertools.count(3_000_000_000_000 + run * 10_000_000)
-    lock = threading.Lock()
-    done = [0]
-    errors = [0]
-    latencies: list[float] = []
-    stop_at = time.perf_counter() + seconds
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """``jianjian serve`` as deployed, 2 workers, without the worker and the backups beside it."""
+    cmd = [sys.executable, "-m", "jianjian.cli", "serve", "--no-worker", "--no-backup"]
+    cmd += ["--port", str(port), "--workers", "2"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_until_up(proc, port, "/api/v1/openapi.json")
+    return proc
 
-    def next_number() -> str:
-        with lock:
-            return f"SF{next(numbers)}"
 
-    def client(point_id: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-        while time.perf_counter() < stop_at:
-            scans = [
-                {"tracking_number": next_number(), "phone": phone(n), "override_reason": "bench"}
-                for n in range(batch)
-            ]
-            if batch == 1:
-                path, body = "/api/v1/parcels/intake", {"point_id": point_id, **scans[0]}
-            else:
-                path, body = "/api/v1/parcels/intake/batch", {"point_id": point_id, "scans": scans}
-            t = time.perf_counter()
-            conn.request("POST", path, json.dumps(body), headers)
-            response = conn.getresponse()
-            payload = json.loads(response.read())
-            elapsed = time.perf_counter() - t
-            ok = (1 if response.status == 200 else 0) if batch == 1 else payload.get("taken_in", 0)
-            with lock:
-                done[0] += ok
-                errors[0] += batch - ok
-                latencies.append(elapsed)
+def floor_database(name: str, phones: int) -> str:
+    """A fresh database for the floor with its tables and recipients; returns its URL."""
+    for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True)
+    url = f"postgres://postgres@127.0.0.1:5432/{name}"
+    env = {**os.environ, "FLOOR_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    subprocess.run(
+        [sys.executable, "-m", "bench.floor.prepare", str(phones)], env=env, cwd=ROOT, check=True
+    )
+    return url
 
-    threads = [
-        threading.Thread(target=client, args=(point_ids[i % len(point_ids)],))
-        for i in range(clients)
-    ]
-    start = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - start
-    latencies.sort()
+
+def floor_sql(url: str, sql: str) -> str:
+    done = subprocess.run(
+        ["psql", "-tAq", url, "-c", sql], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def start_floor(url: str, port: int) -> subprocess.Popen[bytes]:
+    """The floor served the same way: granian, WSGI, 2 workers, granian's other defaults."""
+    env = {**os.environ, "FLOOR_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env["DJANGO_SETTINGS_MODULE"] = "bench.floor.settings"
+    cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "2"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "bench.floor.wsgi:application"]
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _wait_until_up(proc, port, "/floor/openapi.json")
+    return proc
+
+
+def counter_session(username: str) -> dict[str, str]:
+    """Headers of a signed-in clerk's browser for the counter's htmx POSTs.
+
+    The session is made in the database the server reads; the CSRF cookie and header carry the
+    same secret, which is what Django's CSRF check compares.
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.test import Client
+    from django.utils.crypto import get_random_string
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
     return {
-        "clients": clients,
-        "batch": batch,
-        "scans": done[0],
-        "errors": errors[0],
-        "scans_per_s": done[0] / wall,
-        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0,
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else 0,
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}",
+        "X-CSRFToken": csrf,
+        "HX-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
     }
+
+
+def stored_parcels() -> int:
+    from django.db import connection
+
+    from jianjian.parcels.models import Parcel
+
+    count = Parcel.objects.count()
+    connection.close()
+    return count
+
+
+@dataclasses.dataclass
+class Row:
+    label: str
+    result: wrk.Result
+    stored_per_s: float
+
+
+def measure(label: str, count, seconds: int, **wrk_args) -> Row:  # type: ignore[no-untyped-def]
+    """One wrk run; ``count()`` before and after gives the rows really stored per second."""
+    before = count()
+    result = wrk.run(seconds=seconds, **wrk_args)
+    stored = count() - before
+    row = Row(label, result, stored / seconds)
+    print(
+        f"  {label}: {result.requests_per_s:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+        f"p99 {result.p99_ms:.1f} ms; {result.requests} requests, {result.non_2xx} not 2xx"
+        f"{', socket errors ' + result.errors if result.errors else ''}; "
+        f"{row.stored_per_s:,.0f} parcels stored/s",
+        flush=True,
+    )
+    return row
+
+
+def side_by_side(floor: Row, ours: list[Row], floor_batch: Row, batch: Row) -> str:
+    """The table of one run, each of jianjian's rows against the floor, and the targets."""
+    lines = [
+        f"{'endpoint':<58} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s %':>8} {'p99 ×':>6}",
+    ]
+
+    def line(row: Row, base: Row | None) -> str:
+        r = row.result
+        rel = (
+            f"{100 * r.requests_per_s / base.result.requests_per_s:>7.0f}% "
+            f"{r.p99_ms / base.result.p99_ms:>6.2f}"
+            if base
+            else ""
+        )
+        return f"{row.label:<58} {r.requests_per_s:>8,.0f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {rel}"
+
+    lines.append(line(floor, None))
+    lines += [line(row, floor) for row in ours]
+    lines.append(line(floor_batch, None) + f"  {floor_batch.stored_per_s:,.0f} parcels/s")
+    lines.append(line(batch, floor_batch) + f"  {batch.stored_per_s:,.0f} parcels/s")
+    api = ours[0].result
+    share = api.requests_per_s / floor.result.requests_per_s
+    p99 = api.p99_ms / floor.result.p99_ms
+    batch_share = batch.stored_per_s / floor_batch.stored_per_s
+    lines.append(
+        f"targets: one API scan {100 * share:.0f}% of the floor's req/s (≥ 60%: "
+        f"{'met' if share >= 0.6 else 'NOT met'}), p99 {p99:.2f}× the floor's (≤ 2×: "
+        f"{'met' if p99 <= 2 else 'NOT met'}); batch {100 * batch_share:.0f}% of the floor's "
+        f"parcels/s (≥ 50%: {'met' if batch_share >= 0.5 else 'NOT met'})"
+    )
+    return "\n".join(lines)
+
+
+def bench_intake(args, community, points, token: str) -> None:  # type: ignore[no-untyped-def]
+    """Floor and jianjian, one after the other in one run, each with the same wrk load."""
+    from django.db import connections
+
+    add_residents(community, PHONES)
+    more = more_points(community, ["C", "D", "E", "F"])
+    for point in points + more:  # intake is about throughput here, not the daily cap
+        point.daily_capacity = 10_000_000
+        point.save()
+    everywhere = [p.pk for p in points + more]
+    stations = [p.pk for p in more]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    counter = counter_session("bench-clerk")
+    connections.close_all()
+    floor_url = floor_database(args.floor_db, PHONES)
+    analyze = args.database == "postgres" and not args.no_analyze and not autovacuum()
+    if analyze:
+        print(
+            "autovacuum is off on this server: the bench runs ANALYZE before each run, as "
+            "autovacuum would keep the statistics of a deployed database (--no-analyze: do not)"
+        )
+
+    def fresh_statistics() -> None:
+        if analyze:
+            run_sql("ANALYZE")
+            floor_sql(floor_url, "ANALYZE")
+
+    def floor_count() -> int:
+        return int(floor_sql(floor_url, "SELECT count(*) FROM floor_scans_parcel"))
+
+    ours_url = f"http://127.0.0.1:{args.port}"
+    floor_http = f"http://127.0.0.1:{args.port + 1}"
+    server = start_server(dict(os.environ), args.port)
+    floor = start_floor(floor_url, args.port + 1)
+    c, s = args.connections, args.seconds
+    print(
+        f"wrk: {c} connections for {s} s a run (batches: 4 connections, one per point); "
+        f"load before: {os.getloadavg()[0]:.2f}"
+    )
+    try:
+        single = dict(mode="api", points=everywhere, connections=c, threads=2)
+        # Unmeasured first second for each server: every worker opens its database connection
+        # and imports what its first request needs (numbers of their own: run digits 6 to 8).
+        for digit, url, path, mode, hdrs in (
+            (6, floor_http, "/floor/intake", "api", headers),
+            (7, ours_url, "/api/v1/parcels/intake", "api", headers),
+            (8, ours_url, "/counter/%s/scan/", "counter", counter),
+        ):
+            wrk.run(
+                url, **{**single, "mode": mode}, path=path, run_digit=digit, seconds=1, headers=hdrs
+            )
+        fresh_statistics()
+        f1 = measure(
+            "floor: look up, insert a parcel and an event",
+            floor_count,
+            s,
+            url=floor_http,
+            path="/floor/intake",
+            run_digit=1,
+            headers=headers,
+            **single,
+        )
+        fresh_statistics()
+        j1 = measure(
+            "jianjian POST /api/v1/parcels/intake",
+            stored_parcels,
+            s,
+            url=ours_url,
+            path="/api/v1/parcels/intake",
+            run_digit=2,
+            headers=headers,
+            **single,
+        )
+        fresh_statistics()
+        j2 = measure(
+            "jianjian counter scan (htmx POST)",
+            stored_parcels,
+            s,
+            url=ours_url,
+            path="/counter/%s/scan/",
+            run_digit=3,
+            headers=counter,
+            **{**single, "mode": "counter"},
+        )
+        batched = dict(mode="batch", points=stations, connections=4, threads=4, batch=50)
+        fresh_statistics()
+        f2 = measure(
+            "floor: batch of 50",
+            floor_count,
+            s,
+            url=floor_http,
+            path="/floor/intake/batch",
+            run_digit=4,
+            headers=headers,
+            **batched,
+        )
+        fresh_statistics()
+        j3 = measure(
+            "jianjian POST /api/v1/parcels/intake/batch (50)",
+            stored_parcels,
+            s,
+            url=ours_url,
+            path="/api/v1/parcels/intake/batch",
+            run_digit=5,
+            headers=headers,
+            **batched,
+        )
+    finally:
+        for proc in (server, floor):
+            proc.terminate()
+        for proc in (server, floor):
+            proc.wait(timeout=20)
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+    print(side_by_side(f1, [j1, j2], f2, j3))
 
 
 def profile_intake(point, batch: int, requests: int = 100) -> str:  # type: ignore[no-untyped-def]
@@ -337,16 +541,92 @@ def profile_intake(point, batch: int, requests: int = 100) -> str:  # type: igno
     return out.getvalue()
 
 
+def clone_history(total: int) -> int:
+    """Grow the stored history to ``total`` parcels in SQL: copies of the picked-up parcels
+    (``-<n>`` appended to their numbers), each with the events of one picked-up parcel.
+
+    Python's bulk inserts take over an hour for 10⁶ parcels on a loaded 2-core machine; SQL does
+    it in minutes. The copies are closed parcels: the shelves (what a lookup finds) are the
+    original on-hand ones, the copies are what a lookup's indexes must skip.
+    """
+    from django.db import connection
+
+    from jianjian.parcels.models import CustodyEvent, Parcel, ParcelState
+
+    have = Parcel.objects.count()
+    closed = Parcel.objects.filter(state=ParcelState.PICKED_UP)
+    template = closed.order_by("pk").values_list("pk", flat=True).first()
+    per = closed.count()
+    if have >= total or template is None:
+        return have
+    copies = -(-(total - have) // per)
+    pcols = [f.column for f in Parcel._meta.concrete_fields if not f.primary_key]
+    picked = ", ".join(
+        "p.tracking_number || '-' || g" if c == "tracking_number" else f"p.{c}" for c in pcols
+    )
+    ecols = [f.column for f in CustodyEvent._meta.concrete_fields if not f.primary_key]
+    events = ", ".join("p.id" if c == "parcel_id" else f"e.{c}" for c in ecols)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM parcels_parcel")
+        before = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {Parcel._meta.db_table} ({', '.join(pcols)}) "
+            f"SELECT {picked} FROM {Parcel._meta.db_table} p "
+            "CROSS JOIN generate_series(1, %s) g WHERE p.state = %s LIMIT %s",
+            [copies, ParcelState.PICKED_UP, total - have],
+        )
+        cursor.execute(
+            f"INSERT INTO {CustodyEvent._meta.db_table} ({', '.join(ecols)}) "
+            f"SELECT {events} FROM {Parcel._meta.db_table} p "
+            f"JOIN {CustodyEvent._meta.db_table} e ON e.parcel_id = %s WHERE p.id > %s",
+            [template, before],
+        )
+    return Parcel.objects.count()
+
+
+def bench_pickup(total: int, lookups: int) -> None:
+    """The clerk's pickup lookup (by pickup code, by phone tail) with ``total`` parcels kept."""
+    import random as _random
+
+    from bench import lifecycle
+
+    rng = _random.Random(1)
+    t = time.perf_counter()
+    seed = min(total, 10_000)
+    _community, points, _residents = lifecycle.load(seed, 300, 8, rng)
+    stored = clone_history(total)
+    run_sql("ANALYZE")
+    print(f"pickup lookup: {stored:,} parcels kept (loaded in {time.perf_counter() - t:.0f} s)")
+    for kind in ("code", "phone_tail"):
+        lat = lifecycle.bench_lookup(points, kind, lookups, rng)
+        print(
+            f"  by {kind:<10}: p50 {percentile(lat, 0.5):.2f} ms, "
+            f"p99 {percentile(lat, 0.99):.2f} ms ({len(lat)} lookups, in process)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--database", choices=["postgres"], default="postgres")
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--port", type=int, default=8765, help="jianjian's port; the floor's is the next one"
+    )
+    parser.add_argument(
+        "--floor-db",
+        default=os.environ.get("JIANJIAN_BENCH_FLOOR_DB", "jj_bench_floor"),
+        help="the floor's PostgreSQL database (dropped and made anew)",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
+        "--parcels", type=int, default=1_000_000, help="parcels kept for --only pickup"
+    )
+    parser.add_argument(
         "--only",
-        choices=["manifest", "intake"],
-        help="run only the manifest import or only the HTTP intake load",
+        choices=["manifest", "intake", "pickup"],
+        help="run only the manifest import, the HTTP intake load or the pickup lookup",
     )
     parser.add_argument(
         "--no-analyze",
@@ -355,8 +635,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     configure(args.database, "api")
-    from django.db import connections
 
+    if args.only == "pickup":
+        print(f"machine: {machine()}; database: {args.database}")
+        bench_pickup(args.parcels, 2000)
+        return
     community, points, token = setup_community()
     print(f"machine: {machine()}; database: {args.database}")
     if args.only != "intake":
@@ -371,40 +654,9 @@ def main() -> None:
         )
     if args.only == "manifest":
         return
-    more = more_points(community, ["C", "D", "E", "F"])
-    for point in points + more:  # intake is about throughput here, not the daily cap
-        point.daily_capacity = 10_000_000
-        point.save()
-    connections.close_all()
-    server = start_server(dict(os.environ))
-    runs = (
-        (8, 1, [points[0]], "one scan a request, 8 clients"),
-        (4, 50, [points[1]], "batch of 50, 4 clients"),
-        # A district's stations: each client the scan stream of its own point. (At one point the
-        # batches queue for the point's lock, which keeps its code sequence and counts exact.)
-        (4, 50, more, "batch of 50, 4 clients at 4 points"),
-    )
-    analyze = args.database == "postgres" and not args.no_analyze and not autovacuum()
-    if analyze:
-        print(
-            "autovacuum is off on this server: the bench runs ANALYZE before each run, as "
-            "autovacuum would keep the statistics of a deployed database (--no-analyze: do not)"
-        )
-    try:
-        for run, (clients, batch, at, label) in enumerate(runs):
-            if analyze:
-                run_sql("ANALYZE")
-            r = load(token, [p.pk for p in at], args.seconds, clients, batch, run)
-            print(
-                f"intake ({label}): {r['scans_per_s']:.0f} scans/s; {r['scans']} ok, "
-                f"{r['errors']} failed; request p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
-            )
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    bench_intake(args, community, points, token)
     if args.profile:
-        if analyze:
-            run_sql("ANALYZE")
+        run_sql("ANALYZE")
         print(profile_intake(points[0], 1, requests=300))
         print(profile_intake(points[1], 50, requests=40))
 

@@ -15,7 +15,24 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def screenshots_folder() -> Path:
+    """Where the browser tests write their screenshots.
+
+    An ordinary run writes to the ignored ``var/screenshots/``, so running the tests never
+    changes tracked files; ``make screenshots`` sets ``JIANJIAN_REFRESH_SCREENSHOTS=1`` to
+    refresh the documentation's ``docs/screenshots/``.
+    """
+    from jianjian.conf import env_bool
+
+    if env_bool("JIANJIAN_REFRESH_SCREENSHOTS", False):
+        return ROOT / "docs" / "screenshots"
+    return ROOT / "var" / "screenshots"
+
+
+SCREENSHOTS = screenshots_folder()
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 820, "height": 1180}
@@ -81,7 +98,7 @@ def page_factory(browser, live_server):  # type: ignore[no-untyped-def]
 
 
 def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
-    """Write docs/screenshots/NAME.png (full page) and return its path."""
+    """Write NAME.png (full page) into :data:`SCREENSHOTS` and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

@@ -17,6 +17,7 @@ from jianjian.communities.phones import last4, mask_phone, normalize_phone
 from jianjian.roles import Role
 
 if TYPE_CHECKING:
+    from jianjian.parcels.models import Parcel
     from jianjian.points.models import CollectionPoint
 
 
@@ -233,6 +234,15 @@ class PickupProxy(models.Model):
 
     def is_active(self, at: dt.datetime) -> bool:
         return self.revoked_at is None and at < self.valid_until
+
+    def covers(self, parcel: Parcel) -> bool:
+        """Whether this grant is for ``parcel``: the in-memory twin of a grant's clause in
+        ``access._proxied_q``, for sorting parcels already read among several grants."""
+        return (
+            parcel.recipient_id == self.resident_id
+            and parcel.community_id == self.community_id
+            and (self.parcel_id is None or parcel.pk == self.parcel_id)
+        )
 
 
 class StaffRole(models.TextChoices):

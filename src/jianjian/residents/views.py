@@ -140,14 +140,12 @@ def home(request: HttpRequest) -> HttpResponse:
     at_point_residents = {p.recipient_id for p in waiting if p.state == ParcelState.AT_POINT}
     qrs = [_resident_qr(r) for r in residents if r.pk in at_point_residents]
     qrs += _phone_qrs(waiting)
+    # All the parcels the user may collect for others in one query, then sorted by grant: a
+    # query per grant made the page slower with every neighbour who trusted this resident.
+    proxied = list(access.proxied_parcels(user).select_related("point", "community", "carrier"))
     grants = []
     for grant in access.live_proxy_grants(user):
-        parcels = list(
-            access.proxied_parcels(user)
-            .filter(recipient_id=grant.resident_id)
-            .filter(**({"pk": grant.parcel_id} if grant.parcel_id else {}))
-            .select_related("point", "community", "carrier")
-        )
+        parcels = [p for p in proxied if grant.covers(p)]
         if parcels:
             grants.append({"grant": grant, "parcels": parcels, "qr": _proxy_qr(grant)})
     history = list(
