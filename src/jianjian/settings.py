@@ -52,6 +52,9 @@ CSRF_TRUSTED_ORIGINS = env_list("JIANJIAN_CSRF_TRUSTED_ORIGINS", [])
 # Reverse proxies of ours in front of `jianjian serve` (0: served directly). With N, the visitor's
 # address is read from X-Forwarded-For (ops/forwarded.py), so per-address limits are per visitor.
 PROXY_COUNT = env_int("JIANJIAN_PROXY_COUNT", 0, minimum=0)
+# Behind our own proxies, which set X-Forwarded-Proto on every request (deploy/nginx/), a request
+# that reached them over TLS is secure: HSTS and secure-only checks then apply as intended.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PROXY_COUNT else None
 # Largest request body read into memory (file uploads are spooled to disk instead). Django's
 # 2.5 MB refused a 20,000-row JSON manifest, which the API's schema allows.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("JIANJIAN_MAX_REQUEST_MB", 16, minimum=1) * 1024 * 1024
