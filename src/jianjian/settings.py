@@ -249,8 +249,6 @@ READY_OUTBOX_MAX_BACKLOG = env_int("JIANJIAN_READY_OUTBOX_MAX_BACKLOG", 1000, mi
 READY_OUTBOX_MAX_DUE_AGE = env_int("JIANJIAN_READY_OUTBOX_MAX_DUE_AGE", 600, minimum=0)
 READY_MIN_FREE_MB = env_int("JIANJIAN_READY_MIN_FREE_MB", 100, minimum=0)
 METRICS_TOKEN = env_str("JIANJIAN_METRICS_TOKEN", "")
-# Set only for reliability drills (bench/chaos.py): enables /ops/drill/* for this bearer token.
-DRILL_TOKEN = env_str("JIANJIAN_DRILL_TOKEN", "")
 
 LOGGING = {
     "version": 1,

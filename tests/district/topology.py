@@ -290,6 +290,10 @@ class District:
             "JIANJIAN_LOG_LEVEL": "WARNING",
         }
 
+    @property
+    def cafile(self) -> Path | None:
+        return self.nginx.cert if self.nginx is not None else None
+
     def start_web(self) -> None:
         assert self.nginx is not None
         for web in self.webs:
