@@ -33,6 +33,7 @@ from jianjian.notify.schedule import after_quiet
 if TYPE_CHECKING:
     from jianjian.communities.models import Community, Resident
     from jianjian.parcels.models import CustodyEvent, Parcel
+    from jianjian.points.models import CollectionPoint
 
 
 def enqueue(
@@ -158,7 +159,7 @@ def _targets(parcel: Parcel, pref: ResidentPreference | None) -> list[Target]:
         channels, language, email = [settings.NOTIFY_DEFAULT_CHANNEL], settings.LANGUAGE_CODE, ""
     else:
         channels, language, email = pref.channel_list(), pref.language, pref.email
-    quiet = resident_quiet(parcel.recipient) or community_quiet(community)
+    quiet = resident_quiet(_recipient(parcel)) or community_quiet(community)
     targets = []
     for channel in channels:
         address = email if channel == Channel.EMAIL else parcel.recipient_phone
@@ -167,9 +168,31 @@ def _targets(parcel: Parcel, pref: ResidentPreference | None) -> list[Target]:
     return targets
 
 
+def _recipient(parcel: Parcel) -> Resident | None:
+    """The parcel's resident, read by community and id unless the caller joined it in."""
+    from jianjian.communities.models import Resident
+    from jianjian.parcels.models import Parcel
+
+    if parcel.recipient_id is None or Parcel.recipient.is_cached(parcel):
+        return parcel.recipient
+    return Resident.objects.filter(community_id=parcel.community_id, pk=parcel.recipient_id).first()
+
+
+def _point(parcel: Parcel) -> CollectionPoint | None:
+    """The parcel's point, read by community and id unless the caller joined it in."""
+    from jianjian.parcels.models import Parcel
+    from jianjian.points.models import CollectionPoint
+
+    if parcel.point_id is None or Parcel.point.is_cached(parcel):
+        return parcel.point
+    return CollectionPoint.objects.filter(
+        community_id=parcel.community_id, pk=parcel.point_id
+    ).first()
+
+
 def _context(parcel: Parcel) -> dict[str, Any]:
     community = parcel.community
-    point = parcel.point
+    point = _point(parcel)
     deadline = ""
     if parcel.intake_at is not None:
         deadline = local_time(
