@@ -24,7 +24,26 @@ sys.path.insert(0, str(ROOT))
 import _setup  # noqa: E402
 
 
-def bench_delivery(count: int) -> float:
+def _drain_in_children(workers: int) -> None:
+    """``workers`` worker processes drain the outbox at once (forked: they share the settings
+    that point at the local peer), claiming disjoint batches as separate `jianjian worker`s do."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from jianjian.notify.worker import drain
+
+    connections.close_all()  # each child opens its own connection
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=drain) for _ in range(workers)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+        assert child.exitcode == 0, child.exitcode
+
+
+def bench_delivery(count: int, workers: int = 1) -> float:
     from django.conf import settings
 
     from jianjian.notify.models import Notification, Status
@@ -50,9 +69,13 @@ def bench_delivery(count: int) -> float:
             for i in range(count)
         )
         started = time.perf_counter()
-        drain()
+        if workers == 1:
+            drain()
+        else:
+            _drain_in_children(workers)
         elapsed = time.perf_counter() - started
         assert Notification.objects.filter(status=Status.SENT).count() == count
+        # Each message once, also with several workers claiming at the same time.
         assert len(peer.received) == count and not peer.rejected
     return count / elapsed
 
@@ -140,11 +163,15 @@ def main() -> None:
     parser.add_argument("--parcels", type=int, default=1_000_000)
     parser.add_argument("--notifications", type=int, default=2000)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes delivering")
     args = parser.parse_args()
     _setup.configure(args.database, "notify")
     print(f"machine: {_setup.machine()}; database: {args.database}")
-    rate = bench_delivery(args.notifications)
-    print(f"delivery: {rate:,.0f} notifications/s to the local HTTP peer (Tencent SMS, signed)")
+    rate = bench_delivery(args.notifications, args.workers)
+    print(
+        f"delivery: {rate:,.0f} notifications/s to the local HTTP peer (Tencent SMS, signed), "
+        f"{args.workers} worker(s)"
+    )
     select_ms, sweep_s, swept = bench_sweep(args.parcels)
     print(f"sweep: finding the first 500 due of {args.parcels:,} parcels: {select_ms:.1f} ms")
     print(

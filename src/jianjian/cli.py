@@ -6,6 +6,7 @@ import os
 import sys
 
 USAGE = """usage: jianjian COMMAND [options]
+       jianjian --version
 
   serve         run the web server and the notification worker
   worker        run only the notification worker
@@ -31,6 +32,11 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jianjian.settings")
     if not args or args[0] in {"-h", "--help", "help"}:
         sys.stdout.write(USAGE)
+        return
+    if args[0] in {"--version", "version"}:
+        from jianjian import __version__
+
+        sys.stdout.write(f"jianjian {__version__}\n")
         return
     if args[0] == "manage":
         command = args[1:]

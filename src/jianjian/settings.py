@@ -54,6 +54,9 @@ CSRF_TRUSTED_ORIGINS = env_list("JIANJIAN_CSRF_TRUSTED_ORIGINS", [])
 # Reverse proxies of ours in front of `jianjian serve` (0: served directly). With N, the visitor's
 # address is read from X-Forwarded-For (ops/forwarded.py), so per-address limits are per visitor.
 PROXY_COUNT = env_int("JIANJIAN_PROXY_COUNT", 0, minimum=0)
+# Behind our own proxies, which set X-Forwarded-Proto on every request (deploy/nginx/), a request
+# that reached them over TLS is secure: HSTS and secure-only checks then apply as intended.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PROXY_COUNT else None
 # Largest request body read into memory (file uploads are spooled to disk instead). Django's
 # 2.5 MB refused a 20,000-row JSON manifest, which the API's schema allows.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("JIANJIAN_MAX_REQUEST_MB", 16, minimum=1) * 1024 * 1024
@@ -256,8 +259,6 @@ READY_OUTBOX_MAX_BACKLOG = env_int("JIANJIAN_READY_OUTBOX_MAX_BACKLOG", 1000, mi
 READY_OUTBOX_MAX_DUE_AGE = env_int("JIANJIAN_READY_OUTBOX_MAX_DUE_AGE", 600, minimum=0)
 READY_MIN_FREE_MB = env_int("JIANJIAN_READY_MIN_FREE_MB", 100, minimum=0)
 METRICS_TOKEN = env_str("JIANJIAN_METRICS_TOKEN", "")
-# Set only for reliability drills (bench/chaos.py): enables /ops/drill/* for this bearer token.
-DRILL_TOKEN = env_str("JIANJIAN_DRILL_TOKEN", "")
 
 # Custody events go to their own file (one JSON line each): a demo load or a busy day writes
 # thousands, which would bury the server's own lines on the terminal. "-" writes them to stderr

@@ -18,18 +18,21 @@ import psycopg
 import pytest
 from django.db import OperationalError
 
+from tests.district.topology import make_world
 from tests.factories import tracking
 from tests.ops.helpers import Server, env_for, jianjian, on_postgres, scratch_pg_database
 
-TOKEN = "fault-drill-token-0123"
+TOKEN = "fault-metrics-token-0123"
 # /readyz names the failing check only to the metrics token.
 READY = {"Authorization": f"Bearer {TOKEN}"}
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-DRILL = {"community": "drill", "point": "A", "phone": "13800138000"}
+# The counter app's world (a point, its clerk and the clerk's API token), made by _prepare.
+WORLD: dict = {}
 
 
 def _intake(server: Server, number: str) -> tuple[int, dict | str]:
-    return server.call("POST", "/ops/drill/intake", DRILL | {"tracking": number}, AUTH)
+    body = {"point_id": WORLD["point"], "tracking_number": number, "phone": "13800138000"}
+    auth = {"Authorization": f"Bearer {WORLD['token']}"}
+    return server.call("POST", "/api/v1/parcels/intake", body, auth)
 
 
 def _count_parcels(env: dict[str, str]) -> int:
@@ -45,10 +48,8 @@ def _count_parcels(env: dict[str, str]) -> int:
 
 def _prepare(env: dict[str, str]) -> None:
     assert jianjian("migrate", "-v0", env=env).returncode == 0
-    made = jianjian(
-        "manage", "shell", "-c", "from jianjian.ops.drillworld import ensure; ensure()", env=env
-    )
-    assert made.returncode == 0, made.stderr
+    WORLD.clear()
+    WORLD.update(make_world(env))
 
 
 @pytest.fixture
@@ -79,7 +80,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def sqlite_server(small_disk: Path) -> Iterator[tuple[Server, Path, dict[str, str]]]:
     env = env_for(
         small_disk,
-        JIANJIAN_DRILL_TOKEN=TOKEN,
         JIANJIAN_METRICS_TOKEN=TOKEN,
         JIANJIAN_READY_REQUIRE_WORKER="false",
         JIANJIAN_READY_MIN_FREE_MB="1",
@@ -153,7 +153,7 @@ def test_read_only_database_gives_a_clear_503_keeps_data_and_recovers(sqlite_ser
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(data)], check=True)
     assert _intake(server, second)[0] == 200
-    assert _intake(server, first)[1]["dup"] is True  # type: ignore[index]
+    assert _intake(server, first)[1]["duplicate"] is True  # type: ignore[index]
     server.stop()
     assert _count_parcels(env) == 2
     assert jianjian("check", env=env).returncode == 0
@@ -164,11 +164,7 @@ def test_postgres_going_away_and_coming_back(tmp_path):
         pytest.skip("a PostgreSQL fault")
     with scratch_pg_database() as url:
         env = env_for(
-            tmp_path,
-            url,
-            JIANJIAN_DRILL_TOKEN=TOKEN,
-            JIANJIAN_METRICS_TOKEN=TOKEN,
-            JIANJIAN_READY_REQUIRE_WORKER="false",
+            tmp_path, url, JIANJIAN_METRICS_TOKEN=TOKEN, JIANJIAN_READY_REQUIRE_WORKER="false"
         )
         _prepare(env)
         server = Server(env).start()
@@ -190,7 +186,7 @@ def test_postgres_going_away_and_coming_back(tmp_path):
             with psycopg.connect(admin, autocommit=True) as con:
                 con.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             assert _intake(server, second)[0] == 200
-            assert _intake(server, first)[1]["dup"] is True  # type: ignore[index]
+            assert _intake(server, first)[1]["duplicate"] is True  # type: ignore[index]
             assert server.call("GET", "/readyz", headers=READY)[0] == 200
         finally:
             server.stop()

@@ -11,12 +11,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from jianjian.communities.models import Membership, StaffRole
+from jianjian.couriers.tokens import create_token
 from jianjian.ops.logs import JsonFormatter
 from jianjian.parcels import services
 from tests.factories import tracking
 
 pytestmark = pytest.mark.django_db
-TOKEN = "drill-secret-0123456789"
 
 
 @pytest.fixture
@@ -53,25 +54,24 @@ def test_a_callers_request_id_is_kept_and_a_bad_one_replaced(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_custody_event_is_logged_with_the_request_id(world, settings, json_lines):
-    settings.DRILL_TOKEN = TOKEN
-    number = tracking()
+def test_custody_event_is_logged_with_the_request_id(world, json_lines):
+    clerk = get_user_model().objects.create_user("clerk-log")
+    Membership.objects.create(
+        user=clerk, community=world.community, role=StaffRole.CLERK
+    ).points.add(world.counter)
+    _token, raw = create_token("counter-app", role="clerk", user=clerk)
     response = Client().post(
-        "/ops/drill/intake",
-        {
-            "community": world.community.slug,
-            "point": "A",
-            "tracking": number,
-            "phone": "13800138000",
-        },
+        "/api/v1/parcels/intake",
+        {"point_id": world.counter.pk, "tracking_number": tracking(), "phone": "13800138000"},
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
     )
     assert response.status_code == 200, response.content
     lines = _parse(json_lines)
     custody = [x for x in lines if x["logger"] == "jianjian.custody"]
     assert len(custody) == 1
-    assert custody[0]["kind"] == "intake" and custody[0]["parcel_id"] == response.json()["parcel"]
+    parcel_id = response.json()["parcel"]["id"]
+    assert custody[0]["kind"] == "intake" and custody[0]["parcel_id"] == parcel_id
     assert custody[0]["request_id"] == response["X-Request-ID"]
 
 
@@ -85,15 +85,11 @@ def test_a_rolled_back_change_logs_no_custody_event(world, json_lines):
     assert [x for x in _parse(json_lines) if x["logger"] == "jianjian.custody"] == []
 
 
-def test_drill_endpoints_do_not_exist_without_a_token(client, world, settings):
-    settings.DRILL_TOKEN = ""
-    response = client.post("/ops/drill/intake", {}, content_type="application/json")
-    assert response.status_code == 404
-    settings.DRILL_TOKEN = TOKEN
-    response = client.post(
-        "/ops/drill/intake", {}, content_type="application/json", HTTP_AUTHORIZATION="Bearer no"
-    )
-    assert response.status_code == 404
+def test_the_old_drill_endpoints_are_gone(client, world):
+    # Drills use the public API now; nothing outside it changes a parcel over HTTP.
+    for op in ("intake", "pickup", "return"):
+        response = client.post(f"/ops/drill/{op}", {}, content_type="application/json")
+        assert response.status_code == 404
 
 
 def test_metrics_are_for_admins_or_the_token_only(client, settings, world):

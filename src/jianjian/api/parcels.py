@@ -162,7 +162,7 @@ def hand_over(request: HttpRequest, parcel_id: int, body: HandOverIn):  # type: 
         raise Http404
     point = _working_point(who, parcel.point_id)
     services.hand_over(point, [parcel], actor=_actor(request), method=body.method)
-    return parcel_out(Parcel.objects.select_related(*PARCEL_RELATED).get(pk=parcel.pk), who)
+    return parcel_out(_reread(parcel), who)
 
 
 @router.post("/parcels/{parcel_id}/return", response={200: ParcelOut, **ERRORS})
@@ -179,7 +179,14 @@ def return_parcel(request: HttpRequest, parcel_id: int, body: ReturnIn):  # type
     services.return_to_courier(
         parcel, courier=courier, actor=_actor(request), method=Method.API, reason=body.reason
     )
-    return parcel_out(Parcel.objects.select_related(*PARCEL_RELATED).get(pk=parcel.pk), who)
+    return parcel_out(_reread(parcel), who)
+
+
+def _reread(parcel: Parcel) -> Parcel:
+    """The parcel as the change left it, read by its community and id (the tenant key first)."""
+    return Parcel.objects.select_related(*PARCEL_RELATED).get(
+        community_id=parcel.community_id, pk=parcel.pk
+    )
 
 
 def _working_point(who: access.Principal, point_id: int):  # type: ignore[no-untyped-def]

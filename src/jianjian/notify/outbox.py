@@ -43,6 +43,7 @@ from jianjian.parcels import policy
 if TYPE_CHECKING:
     from jianjian.communities.models import Community, Resident
     from jianjian.parcels.models import CustodyEvent, Parcel
+    from jianjian.points.models import CollectionPoint
 
 
 def enqueue(
@@ -168,7 +169,7 @@ def _targets(parcel: Parcel, pref: ResidentPreference | None) -> list[Target]:
         channels, language, email = [settings.NOTIFY_DEFAULT_CHANNEL], settings.LANGUAGE_CODE, ""
     else:
         channels, language, email = pref.channel_list(), pref.language, pref.email
-    quiet = resident_quiet(parcel.recipient) or community_quiet(community)
+    quiet = resident_quiet(_recipient(parcel)) or community_quiet(community)
     targets = []
     for channel in channels:
         address = email if channel == Channel.EMAIL else parcel.recipient_phone
@@ -177,9 +178,31 @@ def _targets(parcel: Parcel, pref: ResidentPreference | None) -> list[Target]:
     return targets
 
 
+def _recipient(parcel: Parcel) -> Resident | None:
+    """The parcel's resident, read by community and id unless the caller joined it in."""
+    from jianjian.communities.models import Resident
+    from jianjian.parcels.models import Parcel
+
+    if parcel.recipient_id is None or Parcel.recipient.is_cached(parcel):
+        return parcel.recipient
+    return Resident.objects.filter(community_id=parcel.community_id, pk=parcel.recipient_id).first()
+
+
+def _point(parcel: Parcel) -> CollectionPoint | None:
+    """The parcel's point, read by community and id unless the caller joined it in."""
+    from jianjian.parcels.models import Parcel
+    from jianjian.points.models import CollectionPoint
+
+    if parcel.point_id is None or Parcel.point.is_cached(parcel):
+        return parcel.point
+    return CollectionPoint.objects.filter(
+        community_id=parcel.community_id, pk=parcel.point_id
+    ).first()
+
+
 def _context(parcel: Parcel, language: str = settings.LANGUAGE_CODE) -> dict[str, Any]:
     community = parcel.community
-    point = parcel.point
+    point = _point(parcel)
     deadline = _deadline_at(parcel)
     return {
         "community": community.name,

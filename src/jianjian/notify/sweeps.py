@@ -32,35 +32,45 @@ from jianjian.parcels.models import Parcel, ParcelState
 BATCH = 500
 
 
-def sweep_parcels(now: dt.datetime, limit: int = BATCH) -> int:
-    """Send the reminder or dead notice of every parcel whose next step is due; return how many
-    parcels were handled."""
+def sweep_parcels(now: dt.datetime, limit: int = BATCH, community_id: int | None = None) -> int:
+    """Send the reminder or dead notice of every parcel whose next step is due (of one community,
+    or of each in turn); return how many parcels were handled."""
+    if community_id is None:
+        return sum(sweep_parcels(now, limit, cid) for cid in _communities())
     due = list(
-        Parcel.objects.filter(next_reminder_at__lte=now)
+        Parcel.objects.filter(community_id=community_id, next_reminder_at__lte=now)
         .order_by("next_reminder_at")
         .values_list("pk", "next_reminder_at")[:limit]
     )
     handled = 0
     for pk, at in due:
         if at is not None:  # the filter guarantees it; mypy cannot know
-            handled += _parcel_step(pk, at, now)
+            handled += _parcel_step(community_id, pk, at, now)
     return handled
 
 
-def _parcel_step(pk: int, at: dt.datetime, now: dt.datetime) -> int:
+def _communities() -> list[int]:
+    # Every statement below names its community, so each goes to one shard once the tables are
+    # distributed by community_id (docs/scale.md); the list of communities is a small table.
+    return list(Community.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def _parcel_step(community_id: int, pk: int, at: dt.datetime, now: dt.datetime) -> int:
+    mine = Parcel.objects.filter(community_id=community_id, pk=pk)
     with transaction.atomic():
-        # Lock the row only if it is still due as we read it; another worker may have taken it.
+        # Lock the row only if it is still due as we read it; another worker may have taken it
+        # (on PostgreSQL the second worker waits for the first, then finds the row moved on).
         locked = (
-            Parcel.objects.select_for_update()
-            .filter(pk=pk, next_reminder_at=at)
+            mine.select_for_update()
+            .filter(next_reminder_at=at)
             .values_list("pk", flat=True)
             .first()
         )
         if locked is None:
             return 0
-        parcel = Parcel.objects.select_related(
-            "community", "point", "slot", "carrier", "delivering_courier"
-        ).get(pk=pk)
+        parcel = mine.select_related(
+            "community", "point", "slot", "carrier", "delivering_courier", "recipient"
+        ).get()
         nxt: dt.datetime | None = None
         if parcel.state == ParcelState.AT_POINT and parcel.intake_at is not None:
             community = parcel.community
@@ -71,20 +81,27 @@ def _parcel_step(pk: int, at: dt.datetime, now: dt.datetime) -> int:
                 if step is not None:
                     outbox.parcel_reminder(parcel, step.hours, now)
                 nxt = next_step_at(community, parcel.intake_at, now)
-        Parcel.objects.filter(pk=pk).update(next_reminder_at=nxt)
+        mine.update(next_reminder_at=nxt)
     return 1
 
 
-def sweep_digests(now: dt.datetime) -> int:
+def sweep_digests(now: dt.datetime, community_id: int | None = None) -> int:
     """Post the daily digest to every committee robot whose digest hour has come."""
+    if community_id is None:
+        return sum(sweep_digests(now, cid) for cid in _communities())
     robots = GroupRobot.objects.filter(
-        active=True, purpose=RobotPurpose.COMMITTEE, next_digest_at__lte=now
+        community_id=community_id,
+        active=True,
+        purpose=RobotPurpose.COMMITTEE,
+        next_digest_at__lte=now,
     ).select_related("community")
     posted = 0
     for robot in robots:
         with transaction.atomic():
+            # Taken by moving its due time on, only if no other worker moved it first: one
+            # digest per robot and day however many workers sweep.
             won = GroupRobot.objects.filter(
-                pk=robot.pk, next_digest_at=robot.next_digest_at
+                community_id=community_id, pk=robot.pk, next_digest_at=robot.next_digest_at
             ).update(next_digest_at=next_digest_at(robot.community, now))
             if won:
                 posted += queue_digest(robot, now)
@@ -158,11 +175,17 @@ def queue_digest(robot: GroupRobot, now: dt.datetime) -> int:
 
 def run_sweeps(now: dt.datetime) -> int:
     # Disinfection alerts ride on the same loop: their dedup key (task + missed due time) makes
-    # a repeated sweep queue nothing new.
+    # a repeated sweep queue nothing new. One community after the other, each statement naming
+    # its community.
     from jianjian.points.disinfection import alert_overdue
 
     prune_idempotency_keys(now)  # housekeeping: queues nothing, so not counted
-    return sweep_parcels(now) + sweep_digests(now) + alert_overdue(now)
+    done = 0
+    for community_id in _communities():
+        done += sweep_parcels(now, community_id=community_id)
+        done += sweep_digests(now, community_id)
+        done += alert_overdue(now, community_id=community_id)
+    return done
 
 
 def prune_idempotency_keys(now: dt.datetime | None = None) -> int:

@@ -76,7 +76,9 @@ def choose_slot(
 
 
 def active_slots(point: CollectionPoint) -> list[Slot]:
-    return list(Slot.objects.filter(point=point, active=True).order_by("shelf", "tier"))
+    # Names the community as well as the point: the tenant key routes the query (docs/scale.md).
+    slots = Slot.objects.filter(community_id=point.community_id, point=point, active=True)
+    return list(slots.order_by("shelf", "tier"))
 
 
 def next_shelf(point: CollectionPoint, shelves: list[Slot]) -> Slot:
@@ -154,9 +156,11 @@ class CodeBook:
         self._complete = True
 
     def _held_codes(self) -> QuerySet[Parcel, str]:
-        return Parcel.objects.filter(point=self.point, state__in=CODE_HOLDING_STATES).values_list(
-            "pickup_code", flat=True
-        )
+        return Parcel.objects.filter(
+            community_id=self.point.community_id,
+            point=self.point,
+            state__in=CODE_HOLDING_STATES,
+        ).values_list("pickup_code", flat=True)
 
 
 def next_pickup_code(point: CollectionPoint, slot: Slot) -> str:

@@ -44,7 +44,11 @@ def _clean(raw: str) -> str:
 def on_hand_parcels(point: CollectionPoint) -> QuerySet[Parcel]:
     """The parcels waiting at ``point``, with everything a list row shows joined in."""
     return (
-        Parcel.objects.filter(point=point, state=ParcelState.AT_POINT)
+        # The community too, though the point implies it: a query that names its community can
+        # be routed to one shard once the tables are distributed by community_id.
+        Parcel.objects.filter(
+            community_id=point.community_id, point=point, state=ParcelState.AT_POINT
+        )
         .select_related("slot", "carrier", "recipient", "recipient_flat")
         .order_by("slot__shelf", "slot__tier", "intake_at", "pk")
     )

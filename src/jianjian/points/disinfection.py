@@ -132,13 +132,14 @@ def log_done(
     return log
 
 
-def overdue_tasks(now: dt.datetime) -> QuerySet[DisinfectionTask]:
-    return DisinfectionTask.objects.filter(active=True, next_due_at__lt=now).select_related(
-        "point", "community"
-    )
+def overdue_tasks(now: dt.datetime, community_id: int | None = None) -> QuerySet[DisinfectionTask]:
+    tasks = DisinfectionTask.objects.filter(active=True, next_due_at__lt=now)
+    if community_id is not None:  # the worker's sweep, one community at a time
+        tasks = tasks.filter(community_id=community_id)
+    return tasks.select_related("point", "community")
 
 
-def alert_overdue(now: dt.datetime | None = None) -> int:
+def alert_overdue(now: dt.datetime | None = None, community_id: int | None = None) -> int:
     """Tell each community's admins about overdue tasks through the outbox.
 
     The dedup key names the task and the due time it missed, so the admins hear once about each
@@ -146,7 +147,7 @@ def alert_overdue(now: dt.datetime | None = None) -> int:
     """
     now = now or clock.now()
     queued = 0
-    for task in overdue_tasks(now):
+    for task in overdue_tasks(now, community_id):
         due_local = task.next_due_at.astimezone(ZoneInfo(task.community.time_zone))  # type: ignore[union-attr]
         with translation.override(settings.LANGUAGE_CODE):
             body = _(
