@@ -15,6 +15,7 @@ from jianjian.communities.models import Membership, Resident, StaffRole
 from jianjian.console.models import AuditEntry
 from jianjian.notify.models import Notification
 from jianjian.parcels import services
+from jianjian.parcels.errors import ParcelError
 from jianjian.parcels.queries import lookup_for_pickup
 from jianjian.residents.models import LinkRequest, LinkState, PhoneAccount
 from jianjian.residents.views import SESSION_PHONE
@@ -72,7 +73,7 @@ def test_its_pickup_qr_hands_over_its_parcels_at_the_counter(world):
     assert [p.pk for p in found.parcels] == [mine.pk]
     # A token of this community means nothing at another community's counter.
     elsewhere = make_world()
-    with pytest.raises(services.ParcelError):
+    with pytest.raises(ParcelError):
         lookup_for_pickup(elsewhere.counter, token, services.clock.now())
 
 

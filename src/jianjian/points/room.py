@@ -39,10 +39,18 @@ class Room:
         return min(self.capacity_left, free)
 
 
-def free_compartments(point_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Active locker compartments with no parcel in them, counted by size, per point."""
+def free_compartments(
+    point_ids: list[int], community_ids: Iterable[int]
+) -> dict[int, dict[str, int]]:
+    """Active locker compartments with no parcel in them, counted by size, per point (read by
+    community first: the tenant key leads every query on a community's tables)."""
     rows = (
-        Slot.objects.filter(point_id__in=point_ids, active=True, is_compartment=True)
+        Slot.objects.filter(
+            community_id__in=set(community_ids),
+            point_id__in=point_ids,
+            active=True,
+            is_compartment=True,
+        )
         .annotate(load=Count("parcels", filter=Q(parcels__state=ParcelState.AT_POINT)))
         .values_list("point_id", "size", "load")
     )
@@ -67,11 +75,11 @@ def rooms(points: Iterable[CollectionPoint], at: dt.datetime | None = None) -> d
     intakes = {
         (point_id, date): n
         for point_id, date, n in PointDay.objects.filter(
-            point__in=points, date__in=set(days.values())
+            community_id__in=zones.keys(), point__in=points, date__in=set(days.values())
         ).values_list("point_id", "date", "intakes")
     }
     lockers = [p.pk for p in points if p.kind == PointKind.LOCKER]
-    compartments = free_compartments(lockers) if lockers else {}
+    compartments = free_compartments(lockers, zones.keys()) if lockers else {}
     return {
         p.pk: Room(
             point_id=p.pk,
