@@ -29,6 +29,7 @@ from jianjian.notify.models import (
     ResidentPreference,
 )
 from jianjian.notify.schedule import after_quiet
+from jianjian.parcels import policy
 
 if TYPE_CHECKING:
     from jianjian.communities.models import Community, Resident
@@ -171,12 +172,9 @@ def _context(parcel: Parcel) -> dict[str, Any]:
     community = parcel.community
     point = parcel.point
     deadline = ""
-    if parcel.intake_at is not None:
-        deadline = local_time(
-            parcel.intake_at + dt.timedelta(days=community.hold_days),
-            community.time_zone,
-            "%m-%d",
-        )
+    dead_at = policy.deadline(parcel)
+    if dead_at is not None:
+        deadline = local_time(dead_at, community.time_zone, "%m-%d")
     return {
         "community": community.name,
         "tail": parcel.tracking_number[-4:],

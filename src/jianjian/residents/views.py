@@ -26,7 +26,7 @@ from jianjian.communities.phones import mask_phone
 from jianjian.notify.models import ResidentPreference
 from jianjian.parcels.errors import InvalidInput
 from jianjian.parcels.models import ParcelState
-from jianjian.parcels.policy import hold_period
+from jianjian.parcels.policy import deadline
 from jianjian.points.models import CollectionPoint
 from jianjian.residents import cases, otp, pickup, proxies
 from jianjian.residents.forms import CaseForm, CodeForm, PhoneForm, PreferencesForm, ProxyForm
@@ -113,9 +113,7 @@ def signout(request: HttpRequest) -> HttpResponse:
 
 
 def _deadline(parcel: Any) -> Any:
-    if parcel.intake_at is None:
-        return None
-    return parcel.intake_at + hold_period(parcel.community)
+    return deadline(parcel)
 
 
 @signed_in
