@@ -65,3 +65,13 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(f"{name}={value!r} must be one of: {', '.join(choices)}")
     return value
+
+
+def env_prefixed(prefix: str) -> dict[str, str]:
+    """Every variable named ``prefix`` + a suffix, keyed by the suffix in lower case (e.g. the SMS
+    template ids ``JIANJIAN_SMS_TEMPLATE_INTAKE`` → ``{"intake": …}``)."""
+    return {
+        name[len(prefix) :].lower(): value.strip()
+        for name, value in os.environ.items()
+        if name.startswith(prefix) and len(name) > len(prefix)
+    }

@@ -20,6 +20,7 @@ from jianjian.conf import (
     env_int,
     env_list,
     env_path,
+    env_prefixed,
     env_str,
 )
 from jianjian.datadir import secure as secure_data_dir
@@ -246,6 +247,25 @@ NOTIFY_LOG_FILE = DATA_DIR / "notifications.log"
 NOTIFY_DEFAULT_CHANNEL = env_choice("JIANJIAN_NOTIFY_CHANNEL", "log", ("log", "sms", "email"))
 NOTIFY_MAX_ATTEMPTS = env_int("JIANJIAN_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 WORKER_POLL_SECONDS = env_int("JIANJIAN_WORKER_POLL_SECONDS", 2, minimum=1)
+# A worker's lease on a message; a dead worker's messages are retried after it.
+NOTIFY_CLAIM_SECONDS = env_int("JIANJIAN_NOTIFY_CLAIM_SECONDS", 120, minimum=1)
+# SMS (notify/channels/sms.py): the provider, its keys and one template id per message cause.
+SMS_PROVIDER = env_choice("JIANJIAN_SMS_PROVIDER", "log", ("log", "aliyun", "tencent"))
+SMS_TEMPLATES = env_prefixed("JIANJIAN_SMS_TEMPLATE_")
+SMS_ALIYUN = {
+    "key_id": env_str("JIANJIAN_ALIYUN_SMS_ACCESS_KEY_ID", ""),
+    "secret": env_str("JIANJIAN_ALIYUN_SMS_ACCESS_KEY_SECRET", ""),
+    "sign_name": env_str("JIANJIAN_ALIYUN_SMS_SIGN_NAME", ""),
+    "endpoint": env_str("JIANJIAN_ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+}
+SMS_TENCENT = {
+    "key_id": env_str("JIANJIAN_TENCENT_SMS_SECRET_ID", ""),
+    "secret": env_str("JIANJIAN_TENCENT_SMS_SECRET_KEY", ""),
+    "sign_name": env_str("JIANJIAN_TENCENT_SMS_SIGN_NAME", ""),
+    "app_id": env_str("JIANJIAN_TENCENT_SMS_SDK_APP_ID", ""),
+    "region": env_str("JIANJIAN_TENCENT_SMS_REGION", "ap-guangzhou"),
+    "endpoint": env_str("JIANJIAN_TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com/"),
+}
 
 # --- operations (issue 8; docs/reliability.md) ----------------------------------------------
 BACKUP_DIR = env_path("JIANJIAN_BACKUP_DIR", str(DATA_DIR / "backups"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from jianjian.couriers.models import Manifest
 from jianjian.parcels import services
@@ -159,6 +160,7 @@ def test_a_clerk_takes_a_pre_advised_parcel_in_with_one_scan(api: Tokens):
     assert body["remaining_capacity"] == 49
 
 
+@time_machine.travel(dt.datetime(2026, 3, 2, 2, 30, tzinfo=dt.UTC), tick=False)  # open
 def test_a_parcel_brought_to_the_wrong_point_is_taken_in_with_a_warning(api: Tokens):
     w = api.world
     w.residents[0].preferred_point = w.counter2

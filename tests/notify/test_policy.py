@@ -75,8 +75,13 @@ def test_intake_reminders_digest_dead_and_return(world, peer):
         tick()
         assert len(peer.texts("wecom")) == 1, "one digest a day"
 
-        # Seven days: dead. Resident, courier and the couriers' group are told, once.
+        # Seven days later the resident still has the whole day: dead at the counter's closing
+        # time (20:00) on Monday 9 March. Resident, courier and the couriers' group are told, once.
         traveller.move_to(MONDAY_10 + dt.timedelta(days=7, minutes=1))
+        tick()
+        assert "dead" not in causes(parcel)
+        closing = dt.datetime(2026, 3, 9, 20, 0, 30, tzinfo=SH)
+        traveller.move_to(closing)
         tick()
         tick()
         assert causes(parcel).count("dead") == 1
@@ -86,8 +91,7 @@ def test_intake_reminders_digest_dead_and_return(world, peer):
         (group_msg,) = peer.texts("dingtalk")
         assert parcel.tracking_number in group_msg
         # The parcel is in the return queue (derived), still at the point, nothing more is due.
-        now = MONDAY_10 + dt.timedelta(days=7, minutes=1)
-        assert Parcel.objects.filter(policy.dead_q(world.community, now), pk=parcel.pk).exists()
+        assert Parcel.objects.filter(policy.dead_q(world.community, closing), pk=parcel.pk).exists()
         parcel.refresh_from_db()
         assert parcel.state == "at_point" and parcel.next_reminder_at is None
 
@@ -155,7 +159,7 @@ def test_community_policy_changes_the_steps(world):
     world.community.save()
     with time_machine.travel(MONDAY_10, tick=False) as traveller:
         parcel = _intake(world)
-        for hours in (6.1, 30, 48.1):
+        for hours in (6.1, 30, 58.1):  # dead on Wednesday at the counter's closing (20:00)
             traveller.move_to(MONDAY_10 + dt.timedelta(hours=hours))
             tick()
         assert causes(parcel) == ["intake", "reminder", "dead", "dead_courier"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 
 from jianjian.parcels import services
 from jianjian.parcels.errors import InvalidInput, InvalidTransition, NotFound, RecipientNeeded
@@ -10,6 +13,9 @@ from jianjian.parcels.fold import check
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
 from tests.factories import World, tracking
+
+# 10:30 in Shanghai: the world's counters are open (9:00–20:00), so intake adds no hours warning.
+OPEN_HOURS = dt.datetime(2026, 3, 2, 2, 30, tzinfo=dt.UTC)
 
 S = ParcelState
 
@@ -53,6 +59,7 @@ def test_intake_of_unknown_number_creates_parcel_at_point_with_slot_and_code(wor
     _assert_clean(world)
 
 
+@time_machine.travel(OPEN_HOURS, tick=False)
 def test_announced_parcel_is_taken_in_with_its_pre_advised_recipient(world):
     number = tracking()
     parcel, created = services.announce(
@@ -80,6 +87,7 @@ def test_announcing_twice_changes_nothing(world):
     assert CustodyEvent.objects.filter(parcel=first).count() == 1
 
 
+@time_machine.travel(OPEN_HOURS, tick=False)
 def test_parcel_taken_in_at_the_wrong_point_is_accepted_with_a_warning(world):
     number = tracking()
     services.announce(

@@ -48,8 +48,9 @@ def test_my_parcels_shows_point_hours_code_deadline_and_a_qr_of_mine(world, resi
     page = resident_client.get("/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert parcel.pickup_code in page
     assert "我爱我家" in page and "09:00–20:00" in page
-    deadline = timezone.localtime(parcel.intake_at + dt.timedelta(days=7))
-    assert deadline.strftime("%m-%d %H:%M") in page
+    # The counter's closing time (20:00) on the hold period's last day.
+    last_day = timezone.localtime(parcel.intake_at).date() + dt.timedelta(days=7)
+    assert f"{last_day:%m-%d} 20:00" in page
     assert "<svg" in page
     # The QR the page shows is the resident's token, which the counter's reader accepts.
     from jianjian.residents import pickup

@@ -14,6 +14,8 @@ from jianjian.api.schemas import (
     PARCEL_RELATED,
     BatchIntakeIn,
     BatchIntakeOut,
+    CancelIn,
+    ElsewhereIn,
     HandOverIn,
     In,
     IntakeIn,
@@ -187,6 +189,35 @@ def _reread(parcel: Parcel) -> Parcel:
     return Parcel.objects.select_related(*PARCEL_RELATED).get(
         community_id=parcel.community_id, pk=parcel.pk
     )
+
+
+def _ending_parcel(request: HttpRequest, parcel_id: int) -> tuple[access.Principal, Parcel]:
+    """A pre-advised parcel its carrier's courier or system (or an admin) may end."""
+    who = writer(request)
+    if who.role not in ("courier", "integration", "admin") and access.api_courier(who) is None:
+        raise Forbidden()
+    return who, access.api_parcel(who, parcel_id)
+
+
+@router.post("/parcels/{parcel_id}/cancel", response={200: ParcelOut, **ERRORS})
+def cancel_parcel(request: HttpRequest, parcel_id: int, body: CancelIn):  # type: ignore[no-untyped-def]
+    """The pre-advised parcel will not come (couriers and carrier systems of its carrier)."""
+    who, parcel = _ending_parcel(request, parcel_id)
+    parcel = services.cancel_announced(
+        parcel, actor=_actor(request), reason=body.reason, method=Method.API
+    )
+    return parcel_out(parcel, who)
+
+
+@router.post("/parcels/{parcel_id}/delivered-elsewhere", response={200: ParcelOut, **ERRORS})
+def delivered_elsewhere(request: HttpRequest, parcel_id: int, body: ElsewhereIn):  # type: ignore[no-untyped-def]
+    """The pre-advised parcel was delivered at the door or to a neighbour (named), not to a
+    point (couriers and carrier systems of its carrier)."""
+    who, parcel = _ending_parcel(request, parcel_id)
+    parcel = services.delivered_elsewhere(
+        parcel, actor=_actor(request), place=body.place, holder=body.holder, method=Method.API
+    )
+    return parcel_out(parcel, who)
 
 
 def _working_point(who: access.Principal, point_id: int):  # type: ignore[no-untyped-def]

@@ -141,6 +141,15 @@ class HandOverIn(In):
     method: str = Field("code", pattern="^(code|qr|phone_tail|scan)$")
 
 
+class CancelIn(In):
+    reason: str = Field("", max_length=200)
+
+
+class ElsewhereIn(In):
+    place: str = Field(..., pattern="^(door|neighbour)$")
+    holder: str = Field("", max_length=50)  # the neighbour who took it
+
+
 class ReturnIn(In):
     courier_id: int
     reason: str = Field("", max_length=200)

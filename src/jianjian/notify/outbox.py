@@ -221,9 +221,7 @@ def _context(parcel: Parcel, language: str = settings.LANGUAGE_CODE) -> dict[str
 
 def _deadline_at(parcel: Parcel) -> dt.datetime | None:
     """The moment the parcel turns dead, as the policy places it; the texts only format it."""
-    if parcel.intake_at is None:
-        return None
-    return parcel.intake_at + policy.hold_period(parcel.community)
+    return policy.deadline(parcel)
 
 
 def _last_chance(parcel: Parcel, now: dt.datetime) -> dt.datetime:

@@ -2,8 +2,8 @@
 
 All of it is arithmetic on the community's policy (``Community.reminder_hours``, ``hold_days``,
 ``digest_hour``, ``quiet_start``/``quiet_end``) in the community's time zone. The overdue and dead
-definitions themselves live in :mod:`jianjian.parcels.policy`; the steps here use its
-:func:`~jianjian.parcels.policy.hold_period` so the sweep and the clerk's lists agree.
+definitions themselves live in :mod:`jianjian.parcels.policy`; the dead step is at its
+:func:`~jianjian.parcels.policy.dead_at`, passed in, so the sweep and the clerk's lists agree.
 """
 
 from __future__ import annotations
@@ -28,32 +28,52 @@ class Step:
         return int(self.after.total_seconds() // 3600)
 
 
-def steps(community: Community) -> list[Step]:
-    """The community's reminders in order, then the parcel going dead at the hold period."""
+def steps(community: Community, dead_after: dt.timedelta | None = None) -> list[Step]:
+    """The community's reminders in order, then the parcel going dead ``dead_after`` its intake
+    (:func:`jianjian.parcels.policy.dead_at` says when; the hold period if not given)."""
     from jianjian.parcels.policy import hold_period
 
-    hold = hold_period(community)
+    hold = dead_after if dead_after is not None else hold_period(community)
     hours = sorted({int(h) for h in (community.reminder_hours or []) if int(h) > 0})
     reminders = [Step(dt.timedelta(hours=h), REMINDER) for h in hours]
     return [s for s in reminders if s.after < hold] + [Step(hold, DEAD)]
 
 
-def next_step_at(community: Community, intake_at: dt.datetime, after: dt.datetime) -> dt.datetime:
+def _dead_after(intake_at: dt.datetime, dead_at: dt.datetime | None) -> dt.timedelta | None:
+    return None if dead_at is None else dead_at - intake_at
+
+
+def next_step_at(
+    community: Community,
+    intake_at: dt.datetime,
+    after: dt.datetime,
+    dead_at: dt.datetime | None = None,
+) -> dt.datetime:
     """When the first step later than ``after`` is due (the dead step, at the latest)."""
-    for step in steps(community):
+    all_steps = steps(community, _dead_after(intake_at, dead_at))
+    for step in all_steps:
         at = intake_at + step.after
         if at > after:
             return at
-    return intake_at + steps(community)[-1].after
+    return intake_at + all_steps[-1].after
 
 
-def first_step_at(community: Community, intake_at: dt.datetime) -> dt.datetime:
-    return intake_at + steps(community)[0].after
+def first_step_at(
+    community: Community, intake_at: dt.datetime, dead_at: dt.datetime | None = None
+) -> dt.datetime:
+    return intake_at + steps(community, _dead_after(intake_at, dead_at))[0].after
 
 
-def due_step(community: Community, intake_at: dt.datetime, now: dt.datetime) -> Step | None:
+def due_step(
+    community: Community,
+    intake_at: dt.datetime,
+    now: dt.datetime,
+    dead_at: dt.datetime | None = None,
+) -> Step | None:
     """The latest step due by ``now``: after a long outage only the latest one is sent."""
-    due = [s for s in steps(community) if intake_at + s.after <= now]
+    due = [
+        s for s in steps(community, _dead_after(intake_at, dead_at)) if intake_at + s.after <= now
+    ]
     return due[-1] if due else None
 
 

@@ -74,13 +74,14 @@ def _parcel_step(community_id: int, pk: int, at: dt.datetime, now: dt.datetime) 
         nxt: dt.datetime | None = None
         if parcel.state == ParcelState.AT_POINT and parcel.intake_at is not None:
             community = parcel.community
-            step = due_step(community, parcel.intake_at, now)
+            dead_at = policy.deadline(parcel)
+            step = due_step(community, parcel.intake_at, now, dead_at)
             if step is not None and step.kind == DEAD:
                 outbox.parcel_dead(parcel)
             else:
                 if step is not None:
                     outbox.parcel_reminder(parcel, step.hours, now)
-                nxt = next_step_at(community, parcel.intake_at, now)
+                nxt = next_step_at(community, parcel.intake_at, now, dead_at)
         mine.update(next_reminder_at=nxt)
     return 1
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -51,8 +50,8 @@ UPDATE_FIELDS = [
 
 
 def claim_seconds() -> int:
-    configured = getattr(settings, "NOTIFY_CLAIM_SECONDS", None)
-    return int(configured or os.environ.get("JIANJIAN_NOTIFY_CLAIM_SECONDS", "120"))
+    """``JIANJIAN_NOTIFY_CLAIM_SECONDS``, read (and checked) once by the settings."""
+    return int(settings.NOTIFY_CLAIM_SECONDS)
 
 
 def backoff(attempts: int) -> dt.timedelta:

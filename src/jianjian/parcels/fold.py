@@ -52,6 +52,8 @@ def fold(events: Iterable[CustodyEvent]) -> Folded:
             f.point_id, f.slot_id, f.pickup_code = ev.point_id, None, ""
             f.collected_by = ev.holder if ev.kind == EventKind.HAND_OVER else ""
             f.returned_to_id = ev.courier_id if ev.kind == EventKind.RETURN else None
+        elif ev.kind == EventKind.ELSEWHERE:
+            f.collected_by = ev.holder
     return f
 
 

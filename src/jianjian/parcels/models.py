@@ -22,6 +22,9 @@ class ParcelState(models.TextChoices):
     PICKED_UP = "picked_up", _("picked up")
     RETURNED = "returned", _("returned to courier")
     MISSING = "missing", _("missing")
+    # Pre-advice that ended without the parcel reaching a point.
+    CANCELLED = "cancelled", _("pre-advice cancelled")
+    ELSEWHERE = "elsewhere", _("delivered elsewhere")
 
 
 # States in which the parcel holds its pickup code (a missing parcel keeps it: it may be found).
@@ -169,6 +172,8 @@ class EventKind(models.TextChoices):
     MISSING = "missing", _("marked missing")
     FOUND = "found", _("found")
     RECIPIENT = "recipient", _("recipient matched")
+    CANCEL = "cancel", _("pre-advice cancelled")
+    ELSEWHERE = "elsewhere", _("delivered elsewhere")
 
 
 class Method(models.TextChoices):

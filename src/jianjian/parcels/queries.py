@@ -23,7 +23,7 @@ from jianjian.couriers.models import Carrier, Courier
 from jianjian.parcels.errors import InvalidInput, NotFound
 from jianjian.parcels.models import Method, Parcel, ParcelState
 from jianjian.parcels.placement import normalize_code
-from jianjian.parcels.policy import hold_period, overdue_after
+from jianjian.parcels.policy import dead_cutoff, overdue_after
 from jianjian.points.models import CollectionPoint
 from jianjian.residents.pickup import (
     PHONE_PREFIX,
@@ -353,7 +353,7 @@ def on_hand(
     """The point's parcels with age and overdue/dead marks, filtered; two queries in all."""
     community = point.community
     overdue_cut = now - overdue_after(community)
-    dead_cut = now - hold_period(community)
+    dead_cut = dead_cutoff(point, now)
     qs = on_hand_parcels(point)
     if carrier:
         qs = qs.filter(carrier__code=carrier)
@@ -376,7 +376,7 @@ def on_hand(
             parcel=p,
             age=now - p.intake_at if p.intake_at else dt.timedelta(0),
             overdue=bool(p.intake_at and p.intake_at <= overdue_cut),
-            dead=bool(p.intake_at and p.intake_at <= dead_cut),
+            dead=bool(p.intake_at and p.intake_at < dead_cut),
         )
         for p in parcels[:limit]
     ]
@@ -394,10 +394,10 @@ class ReturnGroup:
 
 
 def due_for_return(point: CollectionPoint, now: dt.datetime) -> list[ReturnGroup]:
-    """Dead parcels at the point (past the hold period), grouped by carrier with its couriers."""
+    """Dead parcels at the point (past their deadline), grouped by carrier with its couriers."""
     dead = list(
         on_hand_parcels(point)
-        .filter(intake_at__lte=now - hold_period(point.community))
+        .filter(intake_at__lt=dead_cutoff(point, now))
         .order_by("carrier__code", "intake_at", "pk")
     )
     couriers = community_couriers(point.community)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from jianjian import clock
 from jianjian.parcels.lifecycle.announce import Announcement, announce, announce_many
 from jianjian.parcels.lifecycle.batch import intake_many
+from jianjian.parcels.lifecycle.ended import cancel_announced, delivered_elsewhere
 from jianjian.parcels.lifecycle.intake import intake
 from jianjian.parcels.lifecycle.kernel import Actor, local_date
 from jianjian.parcels.lifecycle.leave import hand_over, return_to_courier
@@ -29,7 +30,9 @@ __all__ = [
     "announce",
     "announce_many",
     "assign_recipient",
+    "cancel_announced",
     "clock",
+    "delivered_elsewhere",
     "hand_over",
     "intake",
     "intake_many",

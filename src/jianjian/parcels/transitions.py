@@ -10,12 +10,17 @@ NEW = None  # the parcel does not exist yet
 # event kind → (states it may start from, state it leads to; None keeps the state)
 TRANSITIONS: dict[str, tuple[frozenset[str | None], str | None]] = {
     EventKind.ANNOUNCE: (frozenset({NEW}), S.ANNOUNCED),
-    EventKind.INTAKE: (frozenset({NEW, S.ANNOUNCED, S.RETURNED}), S.AT_POINT),
+    # A cancelled pre-advice does not stop the parcel being taken in if it comes after all.
+    EventKind.INTAKE: (frozenset({NEW, S.ANNOUNCED, S.RETURNED, S.CANCELLED}), S.AT_POINT),
     EventKind.HAND_OVER: (frozenset({S.AT_POINT}), S.PICKED_UP),
     EventKind.MOVE: (frozenset({S.AT_POINT}), S.AT_POINT),
     EventKind.RETURN: (frozenset({S.AT_POINT}), S.RETURNED),
     EventKind.MISSING: (frozenset({S.AT_POINT}), S.MISSING),
     EventKind.FOUND: (frozenset({S.MISSING}), S.AT_POINT),
+    # Pre-advice that ends: the courier cancels it, or delivers the parcel elsewhere (the door,
+    # a neighbour) instead of to a point.
+    EventKind.CANCEL: (frozenset({S.ANNOUNCED}), S.CANCELLED),
+    EventKind.ELSEWHERE: (frozenset({S.ANNOUNCED}), S.ELSEWHERE),
     EventKind.RECIPIENT: (
         frozenset({S.ANNOUNCED, S.AT_POINT, S.MISSING, S.PICKED_UP, S.RETURNED}),
         None,

@@ -32,7 +32,7 @@ from jianjian import clock
 from jianjian.communities.models import Community
 from jianjian.notify.models import Notification, Status
 from jianjian.parcels.models import CustodyEvent, EventKind
-from jianjian.parcels.policy import hold_period, overdue_after
+from jianjian.parcels.policy import dead_cutoff, overdue_after
 from jianjian.points.models import CollectionPoint, DisinfectionLog
 
 K = EventKind
@@ -236,18 +236,37 @@ def _overdue_dead(rows, community, ids, days, lo, tz) -> None:  # type: ignore[n
     live = CustodyEvent.objects.filter(community=community, at__lt=max(moments)).filter(
         Q(parcel__closed_at__isnull=True) | Q(parcel__closed_at__gte=lo)
     )
-    for name, age in (("overdue", overdue_after(community)), ("dead", hold_period(community))):
-        aggregates = {
-            f"n{i}": Count("id", filter=Q(at__lt=m, parcel__intake_at__lte=m - age))
-            for i, m in enumerate(moments)
+    overdue_age = overdue_after(community)
+    points = list(CollectionPoint.objects.filter(community=community))
+    for point in points:
+        point.community = community
+    # Dead at m: taken in before the point's cutoff (policy.dead_cutoff: its closing time on the
+    # hold period's last day); the point is the one the event is counted at.
+    cutoffs = [{p.pk: dead_cutoff(p, m) for p in points} for m in moments]
+
+    def dead(i: int, key: str) -> Q:
+        q = Q(pk__in=[])
+        for pid, cutoff in cutoffs[i].items():
+            q |= Q(**{key: pid}, parcel__intake_at__lt=cutoff)
+        return q
+
+    def aggregates(name: str, key: str) -> dict[str, Count]:
+        def past(i: int, m: dt.datetime) -> Q:
+            return Q(parcel__intake_at__lte=m - overdue_age) if name == "overdue" else dead(i, key)
+
+        return {
+            f"n{i}": Count("id", filter=Q(at__lt=m) & past(i, m)) for i, m in enumerate(moments)
         }
+
+    for name in ("overdue", "dead"):
         level: dict[tuple[int, int], int] = defaultdict(int)
         for kinds, sign in ((ENTERING, 1), (LEAVING, -1)):
-            for row in live.filter(kind__in=kinds).values("point_id").annotate(**aggregates):
+            counts = aggregates(name, "point_id")
+            for row in live.filter(kind__in=kinds).values("point_id").annotate(**counts):
                 for i in range(len(days)):
                     level[(row["point_id"], i)] += sign * row[f"n{i}"]
         moves = live.filter(kind=K.MOVE).annotate(source=F("data__from_point"))
-        for row in moves.values("source").annotate(**aggregates):
+        for row in moves.values("source").annotate(**aggregates(name, "data__from_point")):
             if row["source"] is not None:
                 for i in range(len(days)):
                     level[(int(row["source"]), i)] -= row[f"n{i}"]

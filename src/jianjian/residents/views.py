@@ -26,7 +26,7 @@ from jianjian.communities.phones import mask_phone
 from jianjian.notify.models import ResidentPreference
 from jianjian.parcels.errors import InvalidInput
 from jianjian.parcels.models import Parcel, ParcelState
-from jianjian.parcels.policy import hold_period
+from jianjian.parcels.policy import deadline
 from jianjian.points.models import CollectionPoint
 from jianjian.residents import cases, links, otp, pickup, proxies
 from jianjian.residents.forms import (
@@ -120,9 +120,7 @@ def signout(request: HttpRequest) -> HttpResponse:
 
 
 def _deadline(parcel: Any) -> Any:
-    if parcel.intake_at is None:
-        return None
-    return parcel.intake_at + hold_period(parcel.community)
+    return deadline(parcel)
 
 
 @signed_in

@@ -32,7 +32,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import time
 import urllib.parse
 import uuid
@@ -71,37 +70,19 @@ class SmsConfig:
 
 
 def sms_config() -> SmsConfig:
-    """The SMS settings: ``settings.NOTIFY_SMS`` (tests) or the environment, read at use."""
+    """The SMS settings: ``settings.NOTIFY_SMS`` (tests), else what the settings read from the
+    environment at start (``SMS_PROVIDER``, ``SMS_TEMPLATES``, ``SMS_ALIYUN``/``SMS_TENCENT``),
+    so a bad value stops the process at start instead of failing each message."""
     override = getattr(settings, "NOTIFY_SMS", None)
     if override is not None:
         return override  # type: ignore[no-any-return]
-    env = os.environ.get
-    provider = env("JIANJIAN_SMS_PROVIDER", "log")
-    if provider not in PROVIDERS:
-        raise PermanentFailure(f"JIANJIAN_SMS_PROVIDER={provider!r}: use one of {PROVIDERS}")
-    templates = tuple(
-        (cause, env(f"JIANJIAN_SMS_TEMPLATE_{cause.upper()}", "")) for cause in SMS_PARAMS
-    )
+    provider = settings.SMS_PROVIDER
+    configured = settings.SMS_TEMPLATES
+    templates = tuple((cause, configured.get(cause, "")) for cause in SMS_PARAMS)
     if provider == "aliyun":
-        return SmsConfig(
-            provider,
-            key_id=env("JIANJIAN_ALIYUN_SMS_ACCESS_KEY_ID", ""),
-            secret=env("JIANJIAN_ALIYUN_SMS_ACCESS_KEY_SECRET", ""),
-            sign_name=env("JIANJIAN_ALIYUN_SMS_SIGN_NAME", ""),
-            endpoint=env("JIANJIAN_ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
-            templates=templates,
-        )
+        return SmsConfig(provider, templates=templates, **settings.SMS_ALIYUN)
     if provider == "tencent":
-        return SmsConfig(
-            provider,
-            key_id=env("JIANJIAN_TENCENT_SMS_SECRET_ID", ""),
-            secret=env("JIANJIAN_TENCENT_SMS_SECRET_KEY", ""),
-            sign_name=env("JIANJIAN_TENCENT_SMS_SIGN_NAME", ""),
-            app_id=env("JIANJIAN_TENCENT_SMS_SDK_APP_ID", ""),
-            region=env("JIANJIAN_TENCENT_SMS_REGION", "ap-guangzhou"),
-            endpoint=env("JIANJIAN_TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com/"),
-            templates=templates,
-        )
+        return SmsConfig(provider, templates=templates, **settings.SMS_TENCENT)
     return SmsConfig(provider)
 
 

@@ -6,6 +6,7 @@
 ``announce`` pre-advice (one, or a manifest's many)
 ``intake`` / ``batch`` / ``rules``  one scan, a scan stream, and the rules both apply
 ``leave``   hand-over to the resident and return to the courier (one shared helper)
+``ended``   pre-advice that ends: cancelled, or delivered elsewhere (door, neighbour)
 ``move``, ``missing``, ``recipient``  the other verbs
 
 Callers import the verbs from :mod:`jianjian.parcels.services`, which only re-exports them.

@@ -219,7 +219,7 @@ class _BatchIntake:
                 tracking_number=number.number,
                 carrier=self._carrier(number.carrier),
             )
-        warnings = intake_warnings(parcel, point)
+        warnings = intake_warnings(parcel, point, self.now)
         arrive(parcel, point, typed, scan.size, slot, code, self.now, self.courier)
         parcel.event_count += 1
         day.intakes += 1

@@ -151,7 +151,7 @@ def _intake(
         )
     chosen = choose_slot(point, scan.size or parcel.size, slot)
     code = next_pickup_code(point, chosen)
-    warnings = intake_warnings(parcel, point)
+    warnings = intake_warnings(parcel, point, now)
     arrive(parcel, point, typed, scan.size, chosen, code, now, courier)
     point.on_hand += 1
     point.save(update_fields=["on_hand", "code_seq"])

@@ -20,6 +20,7 @@ from jianjian.parcels.lifecycle.kernel import (
 )
 from jianjian.parcels.models import EventKind, Method, Parcel, ParcelState
 from jianjian.parcels.placement import choose_slot, next_pickup_code
+from jianjian.parcels.policy import dead_at
 from jianjian.points.models import CollectionPoint, Slot
 
 
@@ -73,7 +74,9 @@ def found_at(
         parcel.pickup_code = next_pickup_code(point, chosen)
     parcel.state = ParcelState.AT_POINT
     if parcel.intake_at is not None:
-        parcel.next_reminder_at = next_step_at(point.community, parcel.intake_at, now)
+        parcel.next_reminder_at = next_step_at(
+            point.community, parcel.intake_at, now, dead_at(point, parcel.intake_at)
+        )
     record(parcel, EventKind.FOUND, actor, method, now)
     point.on_hand += 1
     point.save(update_fields=["on_hand", "code_seq"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.utils.translation import get_language
@@ -32,6 +33,7 @@ from jianjian.parcels.lifecycle.kernel import apply_recipient, local_date, recog
 from jianjian.parcels.lifecycle.scan import Scan
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import Parcel, ParcelState
+from jianjian.parcels.policy import dead_at
 from jianjian.points.models import CollectionPoint, PointDay, Slot
 
 S = ParcelState
@@ -59,10 +61,15 @@ def capacity_exceeded(point: CollectionPoint, intakes: int) -> CapacityExceeded:
     )
 
 
-def intake_warnings(parcel: Parcel, point: CollectionPoint) -> list[str]:
+def intake_warnings(parcel: Parcel, point: CollectionPoint, now: dt.datetime) -> list[str]:
+    """What the clerk is told and the intake event keeps: a parcel planned for another point,
+    a parcel taken in while the point is closed (allowed: a courier may drop it at the door)."""
+    warnings = []
     if parcel.planned_point_id and parcel.planned_point_id != point.pk:
-        return ["wrong_point"]
-    return []
+        warnings.append("wrong_point")
+    if not point.is_open_at(now.astimezone(ZoneInfo(point.community.time_zone))):
+        warnings.append("outside_hours")
+    return warnings
 
 
 def intake_data(over: bool, reason: str, warnings: list[str]) -> dict[str, Any]:
@@ -96,7 +103,7 @@ def arrive(
     parcel.slot = slot
     parcel.pickup_code = code
     parcel.intake_at = now
-    parcel.next_reminder_at = first_step_at(point.community, now)
+    parcel.next_reminder_at = first_step_at(point.community, now, dead_at(point, now))
     parcel.closed_at = None
     parcel.returned_to = None
     parcel.collected_by = ""

@@ -72,6 +72,7 @@ def intake_scan(request: HttpRequest, point_id: int) -> HttpResponse:
         parcel=result.parcel,
         recipient=recipient_label(result.parcel),
         wrong_point="wrong_point" in result.warnings,
+        outside_hours="outside_hours" in result.warnings,
     )
 
 
