@@ -265,10 +265,9 @@ def api_parcels(principal: Principal) -> QuerySet[Parcel]:
         if courier is None:
             return Parcel.objects.none()
         return _carrier_parcels(courier.carrier_id, courier.communities.all())
-    if principal.role == Role.RESIDENT:
-        return own_parcels(principal.user)
-    if principal.role == Role.PROXY:
-        return proxied_parcels(principal.user)
+    if principal.role in (Role.RESIDENT, Role.PROXY):
+        # A phone's own parcels, and the waiting ones it may collect for someone else.
+        return own_parcels(principal.user) | proxied_parcels(principal.user)
     return visible_parcels(principal.user)
 
 
