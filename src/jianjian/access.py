@@ -3,12 +3,19 @@
 The rule of the house: what a user may not see does not exist for them — lookups answer 404,
 never 403, so ids cannot be probed. Views, the API and the CLI ask here and nowhere else.
 
-Roles (DESIGN.md §2):
+Roles (DESIGN.md §2, named once in :mod:`jianjian.roles`):
 - superuser: everything;
-- community admin / committee member (``Membership``): their community (committee: read only);
+- community admin / committee member (``Membership``): their community (committee: read only,
+  figures and masked lists, never pickup codes);
 - clerk (``Membership`` with points): their points and the parcels at them;
-- courier (``Courier.user``): their carrier's parcels in their communities;
-- resident (``Resident.user``): their own parcels, and those they may collect as a proxy.
+- courier (``Courier.user``): their carrier's parcels in their communities, no pickup codes;
+- integration (a token): its carrier's parcels in the token's communities, no pickup codes;
+- resident (``Resident.user`` or a verified phone): their own parcels;
+- proxy (a phone with a live grant): the waiting parcels they may collect.
+
+A caller of the API is a :class:`Principal`: a token in its role, or a signed-in person in
+their one role (:func:`role_of`), answered by the same rules, so a person's session and token
+see the same fields.
 """
 
 from __future__ import annotations
@@ -258,10 +265,9 @@ def api_parcels(principal: Principal) -> QuerySet[Parcel]:
         if courier is None:
             return Parcel.objects.none()
         return _carrier_parcels(courier.carrier_id, courier.communities.all())
-    if principal.role == Role.RESIDENT:
-        return own_parcels(principal.user)
-    if principal.role == Role.PROXY:
-        return proxied_parcels(principal.user)
+    if principal.role in (Role.RESIDENT, Role.PROXY):
+        # A phone's own parcels, and the waiting ones it may collect for someone else.
+        return own_parcels(principal.user) | proxied_parcels(principal.user)
     return visible_parcels(principal.user)
 
 

@@ -220,3 +220,13 @@ def test_createadmin_makes_no_django_admin_user(api: Tokens):
     client = Client()
     client.force_login(user)
     assert client.get("/admin/").status_code == 302  # to the admin's own sign-in: not for them
+
+
+def test_the_cli_lists_and_revokes_tokens(api: Tokens, capsys):
+    token = ApiToken.objects.get(name="admin", can_write=True)
+    call_command("api_tokens")
+    assert f"{token.prefix}  admin  admin  live" in capsys.readouterr().out
+    call_command("api_tokens", "--revoke", token.prefix)
+    assert api.admin.get("/parcels").status_code == 401
+    call_command("api_tokens")
+    assert f"{token.prefix}  admin  admin  revoked" in capsys.readouterr().out

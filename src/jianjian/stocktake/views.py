@@ -156,7 +156,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     trail = case.parcel.events.select_related("point", "slot", "courier").order_by("seq")
-    return render(request, "stocktake/case.html", {"case": case, "trail": trail})
+    sees_code = access.Principal.of_user(request.user).sees_code(case.parcel)
+    return render(
+        request, "stocktake/case.html", {"case": case, "trail": trail, "sees_code": sees_code}
+    )
 
 
 # --- disinfection ----------------------------------------------------------------------------
