@@ -66,6 +66,8 @@ def main() -> None:
     repeated = time.perf_counter()
 
     assert not upload.errors and outcome.added == args.residents, outcome
+    sample = Resident.objects.filter(community=community).order_by("pk").last()
+    assert sample is not None and sample.active and sample.created_at is not None, sample
     assert (again.added, again.changed, again.deactivated) == (0, 0, 0), again
     print(f"read + check: {checked - started:6.2f} s")
     print(

@@ -30,7 +30,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils.translation import gettext as _
 
-from jianjian import clock, uploads
+from jianjian import bulk, clock, uploads
 from jianjian.communities.models import (
     Building,
     Community,
@@ -325,28 +325,34 @@ class Outcome:
     skipped_rows: int
 
 
-def _insert(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """``INSERT`` the rows, many per statement. Why not ``bulk_create``: for a roster of
-    thousands it spends seconds building model instances and compiling each row's SQL, the
-    database a fraction of that; and one row per statement (``executemany``) costs a round trip
-    per row on PostgreSQL. The caller passes every value already in its database form; nothing
-    here runs ``save()`` or signals (neither does ``bulk_create``)."""
+def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (each ``attname → value``, all with the same keys). Why not
+    ``bulk_create``: for a roster of thousands it spends seconds building model instances and
+    preparing each value, the database a fraction of that. PostgreSQL gets COPY
+    (:func:`jianjian.bulk.copy_insert`); SQLite multi-row ``INSERT … VALUES``. Neither runs
+    ``save()`` or signals (``bulk_create`` does not either)."""
     if not rows:
         return
+    if bulk.available():
+        bulk.copy_insert(model, rows)
+        return
     meta, quote = model._meta, connection.ops.quote_name
-    columns = ", ".join(quote(str(meta.get_field(name).column)) for name in fields)  # type: ignore[union-attr]
+    fields = [meta.get_field(name) for name in rows[0]]
+    columns = ", ".join(quote(str(f.column)) for f in fields)  # type: ignore[union-attr]
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # Within the backend's bound on parameters per statement (SQLite's is the tightest), and
-    # short enough that psycopg caches the statement's conversion (it re-parses a long one on
-    # every execute, which cost more than the inserts).
-    per = max(1, min(100, connection.ops.bulk_batch_size(fields, rows)))  # type: ignore[arg-type]
+    per = max(1, min(500, connection.ops.bulk_batch_size(list(rows[0]), rows)))  # type: ignore[arg-type]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per):
             batch = rows[start : start + per]
-            values = ", ".join([one] * len(batch))
+            params = [
+                v if v is None or isinstance(v, str | int) else f.get_db_prep_save(v, connection)  # type: ignore[union-attr]
+                for row in batch
+                for f, v in zip(fields, row.values(), strict=True)
+            ]
             cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}",
-                [value for row in batch for value in row],
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+                + ", ".join([one] * len(batch)),
+                params,
             )
 
 
@@ -370,31 +376,36 @@ def _ensure_flats(community: Community, codes: list[str]) -> dict[str, int]:
         rows = []
         for code in codes:
             number, entrance, flat = code.split("-")
-            rows.append((community.pk, buildings[number], entrance, flat, code))
-        _insert(Flat, ["community", "building", "entrance", "number", "code"], rows)
+            rows.append(
+                {
+                    "community_id": community.pk,
+                    "building_id": buildings[number],
+                    "entrance": entrance,
+                    "number": flat,
+                    "code": code,  # what Flat.save() would derive
+                }
+            )
+        _insert(Flat, rows)
     return dict(Flat.objects.filter(community=community).values_list("code", "pk"))
 
 
 def _write(community: Community, plan: Plan, now: dt.datetime) -> None:
     flat_ids = _ensure_flats(community, plan.new_flats)
-    created_at = Resident._meta.get_field("created_at").get_db_prep_save(now, connection)  # type: ignore[union-attr]
-    fields = ["community", "flat", "name", "phone", "phone_last4", "locker_consent", "active"]
     _insert(
         Resident,
-        [*fields, "created_at"],
         [
-            # The defaults spelled out: an INSERT gets no model defaults. phone_last4 is what
-            # Resident.save() would derive.
-            (
-                community.pk,
-                flat_ids[row.flat],
-                row.name,
-                row.phone,
-                last4(row.phone),
-                True,
-                True,
-                created_at,
-            )
+            # Every column a plain INSERT would miss: the model's defaults, and phone_last4,
+            # which Resident.save() derives.
+            {
+                "community_id": community.pk,
+                "flat_id": flat_ids[row.flat],
+                "name": row.name,
+                "phone": row.phone,
+                "phone_last4": last4(row.phone),
+                "locker_consent": True,
+                "active": True,
+                "created_at": now,
+            }
             for row in plan.add
         ],
     )
