@@ -78,3 +78,14 @@ def test_a_closure_closes_whole_days_and_ending_it_early_reopens(world):
     fresh = CollectionPoint.objects.get(pk=point.pk)
     assert fresh.hours_on(MONDAY) is None
     assert fresh.hours_on(MONDAY + dt.timedelta(days=1)) is not None
+
+
+@pytest.mark.django_db
+def test_refreshing_a_point_reads_its_closures_again(world):
+    point = world.counter
+    assert point.hours_on(MONDAY) is not None
+    PointClosure.objects.create(
+        community=world.community, point=point, starts_on=MONDAY, ends_on=MONDAY, reason="x"
+    )
+    point.refresh_from_db()
+    assert point.hours_on(MONDAY) is None

@@ -139,6 +139,10 @@ class CollectionPoint(models.Model):
             self._closure_spans = spans
         return any(first <= day <= last for first, last in spans if first <= last)
 
+    def refresh_from_db(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.__dict__.pop("_closure_spans", None)  # closures may have changed too
+        super().refresh_from_db(*args, **kwargs)
+
     def hours_on(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
         """The point's opening and closing time on a local ``day``, or None when it is closed
         that day. Every rule that depends on opening hours asks here (deadlines, out-of-hours
