@@ -286,13 +286,11 @@ METRICS_TOKEN = env_str("JIANJIAN_METRICS_TOKEN", "")
 CUSTODY_LOG = env_str("JIANJIAN_CUSTODY_LOG", str(DATA_DIR / "custody.log"))
 _CUSTODY_HANDLER: dict[str, Any] = {"class": "logging.StreamHandler", "formatter": "json"}
 if CUSTODY_LOG != "-":
-    # Reopens the file when logrotate moves it; created on the first event only.
+    # Opened for each line and closed again: never holds the data directory's disk.
     _CUSTODY_HANDLER = {
-        "class": "logging.handlers.WatchedFileHandler",
+        "()": "jianjian.ops.logfile.AppendFileHandler",
         "filename": CUSTODY_LOG,
         "formatter": "json",
-        "encoding": "utf-8",
-        "delay": True,
     }
 
 LOGGING = {

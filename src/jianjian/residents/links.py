@@ -115,9 +115,16 @@ def approve(link: LinkRequest, by: Any, flat_code: str = "") -> Resident:
     # communities is found by phone in access anyway).
     if user is not None and Resident.objects.filter(user=user).exists():
         user = None
-    resident = Resident.objects.create(
-        community=community, flat=flat, name=link.name, phone=link.phone, user=user
-    )
+    try:
+        with transaction.atomic():
+            resident = Resident.objects.create(
+                community=community, flat=flat, name=link.name, phone=link.phone, user=user
+            )
+    except IntegrityError:  # a roster import added the phone a moment ago
+        raise InvalidInput(
+            _("This phone was just added to the roster. Reload the page."),
+            code="already_resident",
+        ) from None
     now = clock.now()
     link.state = LinkState.APPROVED
     link.decided_at = now
