@@ -159,6 +159,7 @@ def queue_digest(robot: GroupRobot, now: dt.datetime) -> int:
 def run_sweeps(now: dt.datetime) -> int:
     # Disinfection alerts ride on the same loop: their dedup key (task + missed due time) makes
     # a repeated sweep queue nothing new.
+    from jianjian.notify.board import sweep_boards
     from jianjian.points.disinfection import alert_overdue
 
-    return sweep_parcels(now) + sweep_digests(now) + alert_overdue(now)
+    return sweep_parcels(now) + sweep_digests(now) + alert_overdue(now) + sweep_boards(now)
