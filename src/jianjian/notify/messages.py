@@ -55,9 +55,7 @@ _TEMPLATES: dict[str, Promise] = {
         "days. Please take it back from %(point)s (open %(hours)s), slot %(slot)s."
     ),
     # The couriers' group: each morning every point's room today, and a point filling up.
-    "board_title": gettext_lazy(
-        "[%(community)s] Room at the collection points today, %(date)s:"
-    ),
+    "board_title": gettext_lazy("[%(community)s] Room at the collection points today, %(date)s:"),
     "board_line": gettext_lazy("%(code)s %(point)s: room for %(room)s, open %(hours)s"),
     "board_locker": gettext_lazy(
         "%(code)s %(point)s: room for %(room)s (free compartments S %(s)s · M %(m)s · "
