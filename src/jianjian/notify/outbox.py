@@ -177,7 +177,8 @@ def _targets(parcel: Parcel, pref: ResidentPreference | None) -> list[Target]:
     return targets
 
 
-def _context(parcel: Parcel, language: str = settings.LANGUAGE_CODE) -> dict[str, Any]:
+def _context(parcel: Parcel, language: str | None = None) -> dict[str, Any]:
+    language = language or settings.LANGUAGE_CODE
     community = parcel.community
     point = parcel.point
     deadline = _deadline_at(parcel)
