@@ -54,6 +54,18 @@ _TEMPLATES: dict[str, Promise] = {
         "[%(community)s] Parcel %(number)s (%(carrier)s) was not collected within %(days)s "
         "days. Please take it back from %(point)s (open %(hours)s), slot %(slot)s."
     ),
+    # The couriers' group: each morning every point's room today, and a point filling up.
+    "board_title": gettext_lazy("[%(community)s] Room at the collection points today, %(date)s:"),
+    "board_line": gettext_lazy("%(code)s %(point)s: room for %(room)s, open %(hours)s"),
+    "board_locker": gettext_lazy(
+        "%(code)s %(point)s: room for %(room)s (free compartments S %(s)s · M %(m)s · "
+        "L %(l)s), open %(hours)s"
+    ),
+    "board_closed": gettext_lazy("%(code)s %(point)s: closed today"),
+    "point_full": gettext_lazy(
+        "[%(community)s] %(point)s is full for today (%(date)s): please take its parcels to "
+        "another point."
+    ),
     "digest_title": gettext_lazy(
         "[%(community)s] Parcels waiting more than %(hours)s hours, %(date)s: "
         "%(count)s parcels in %(flats)s flats. Please remind your neighbours."
@@ -105,6 +117,13 @@ def _fit(value: str) -> str:
 
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: dt.date, language: str) -> str:
+    """A day as people write it: ``12月9日`` in Chinese, ``9 Dec`` in English."""
+    if language.lower().startswith("zh"):
+        return f"{day.month}月{day.day}日"
+    return f"{day.day} {_MONTHS_EN[day.month - 1]}"
 
 
 def deadline_text(at: dt.datetime, tz: str, language: str) -> str:

@@ -103,6 +103,25 @@ class GroupRobot(models.Model):
         super().save(*args, **kwargs)
 
 
+class BoardPost(models.Model):
+    """One couriers' board message of one community and local day: the morning room board, or
+    one point filling up. Its unique row is the claim, written in the transaction that queues
+    the message, so two workers sweeping at once post it once."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    kind = models.CharField(max_length=40)  # "board" or "full:<point id>"
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "day", "kind"], name="boardpost_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.day} {self.kind}"
+
+
 class RobotSend(models.Model):
     """One message posted by one robot: the worker counts these to respect its rate limit."""
 

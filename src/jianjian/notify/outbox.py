@@ -200,7 +200,8 @@ def _point(parcel: Parcel) -> CollectionPoint | None:
     ).first()
 
 
-def _context(parcel: Parcel, language: str = settings.LANGUAGE_CODE) -> dict[str, Any]:
+def _context(parcel: Parcel, language: str | None = None) -> dict[str, Any]:
+    language = language or settings.LANGUAGE_CODE
     community = parcel.community
     point = _point(parcel)
     deadline = _deadline_at(parcel)

@@ -178,6 +178,7 @@ def run_sweeps(now: dt.datetime) -> int:
     # Disinfection alerts ride on the same loop: their dedup key (task + missed due time) makes
     # a repeated sweep queue nothing new. One community after the other, each statement naming
     # its community.
+    from jianjian.notify.board import sweep_boards
     from jianjian.points.disinfection import alert_overdue
 
     prune_idempotency_keys(now)  # housekeeping: queues nothing, so not counted
@@ -186,7 +187,7 @@ def run_sweeps(now: dt.datetime) -> int:
         done += sweep_parcels(now, community_id=community_id)
         done += sweep_digests(now, community_id)
         done += alert_overdue(now, community_id=community_id)
-    return done
+    return done + sweep_boards(now)
 
 
 def prune_idempotency_keys(now: dt.datetime | None = None) -> int:
