@@ -36,4 +36,3 @@ def test_a_bad_serve_setting_stops_the_process_with_a_message(tmp_path, name, va
     assert result.returncode != 0
     assert message in result.stderr
     assert "serving on" not in result.stdout
-
