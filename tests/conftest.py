@@ -32,9 +32,11 @@ def _seed_carriers(request):
         {"transactional_db", "live_server"} & set(request.fixturenames)
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
+    from jianjian.couriers import carriers
     from jianjian.couriers.models import Carrier
     from jianjian.couriers.recognition import seed_carriers
 
+    carriers.forget()  # the rows of an earlier test were rolled back or flushed
     seed_carriers(Carrier)
 
 

@@ -46,7 +46,10 @@ def test_points_list_does_not_grow_with_points(api):
     def more_points() -> None:
         for n in range(17):
             CollectionPoint.objects.create(
-                community=world.community, code=f"P{n}", name=f"p{n}", kind=PointKind.COUNTER
+                community=world.community,
+                code=f"{'MN'[n // 10]}{n % 10}",  # codes are at most 2 characters
+                name=f"p{n}",
+                kind=PointKind.COUNTER,
             )
 
     _s, large = assert_flat(lambda: api.admin.get("/points"), more_points)

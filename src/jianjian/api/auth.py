@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -83,7 +84,8 @@ def _row_sql() -> str:
         ]
         _ROW_SQL.append(
             f"SELECT {', '.join(cols)}, u.is_active, u.is_staff, u.is_superuser, u.username "
-            f"FROM {table} t LEFT JOIN auth_user u ON u.id = t.user_id WHERE t.key_hash = %s"
+            f"FROM {table} t LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = t.user_id "
+            "WHERE t.key_hash = %s"
         )
     return _ROW_SQL[0]
 

@@ -8,8 +8,9 @@ class CouriersConfig(AppConfig):
     verbose_name = _("Carriers and couriers")
 
     def ready(self) -> None:
-        from jianjian.couriers import signals
+        from jianjian.couriers import carriers, signals
         from jianjian.points.models import CollectionPoint
 
         pre_save.connect(signals.remember_plan_fields, sender=CollectionPoint)
+        carriers.connect()
         post_save.connect(signals.reallocate_after_change, sender=CollectionPoint)

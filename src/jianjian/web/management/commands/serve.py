@@ -67,12 +67,22 @@ class Command(BaseCommand):
             shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("JIANJIAN_HOST", "127.0.0.1"))
+        # Defaults from the settings (JIANJIAN_HOST, JIANJIAN_PORT, JIANJIAN_WEB_*), which stop
+        # the process with a message on a bad value before anything starts.
+        parser.add_argument("--host", default=settings.WEB_HOST)
+        parser.add_argument("--port", type=int, default=settings.WEB_PORT)
+        parser.add_argument("--workers", type=int, default=settings.WEB_WORKERS)
         parser.add_argument(
-            "--port", type=int, default=int(os.environ.get("JIANJIAN_PORT", "8000"))
+            "--threads",
+            type=int,
+            default=settings.WEB_THREADS,
+            help="threads running Django in each worker",
         )
         parser.add_argument(
-            "--workers", type=int, default=int(os.environ.get("JIANJIAN_WEB_WORKERS", "2"))
+            "--backpressure",
+            type=int,
+            default=settings.WEB_BACKPRESSURE,
+            help="requests each worker takes on at once; more wait in granian's queue",
         )
         parser.add_argument(
             "--no-worker", action="store_true", help="do not start the background worker"
@@ -85,6 +95,9 @@ class Command(BaseCommand):
         from granian.constants import Interfaces
         from granian.server import Server
 
+        for name in ("workers", "threads", "backpressure"):
+            if options[name] < 1:
+                raise CommandError(f"--{name} must be at least 1")
         refuse_unapplied_migrations()
         # Called as `call_command("serve")` the folder is made here (and removed below).
         own_dir = "" if self.metrics_dir else prepare_metrics_dir()
@@ -109,6 +122,8 @@ class Command(BaseCommand):
                 port=options["port"],
                 interface=Interfaces.WSGI,
                 workers=options["workers"],
+                blocking_threads=options["threads"],
+                backpressure=options["backpressure"],
             ).serve()
         finally:
             if own_dir:
