@@ -167,11 +167,12 @@ def main() -> None:
     args = parser.parse_args()
     _setup.configure(args.database, "notify")
     print(f"machine: {_setup.machine()}; database: {args.database}")
-    rate = bench_delivery(args.notifications, args.workers)
-    print(
-        f"delivery: {rate:,.0f} notifications/s to the local HTTP peer (Tencent SMS, signed), "
-        f"{args.workers} worker(s)"
-    )
+    for workers in sorted({1, args.workers}):
+        rate = bench_delivery(args.notifications, workers)
+        print(
+            f"delivery: {rate:,.0f} notifications/s to the local HTTP peer (Tencent SMS, "
+            f"signed), {workers} worker(s)"
+        )
     select_ms, sweep_s, swept = bench_sweep(args.parcels)
     print(f"sweep: finding the first 500 due of {args.parcels:,} parcels: {select_ms:.1f} ms")
     print(
