@@ -58,7 +58,7 @@ def bench_delivery(count: int, workers: int = 1) -> float:
         Notification.objects.bulk_create(
             Notification(
                 community=world.community,
-                dedup_key=f"bench:{i}",
+                dedup_key=f"bench:{workers}:{i}",
                 cause="intake",
                 channel="sms",
                 address="+8613812345678",
