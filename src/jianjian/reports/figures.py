@@ -233,9 +233,11 @@ def _overdue_dead(rows, community, ids, days, lo, tz) -> None:  # type: ignore[n
         min(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz), now)
         for day in days
     ]
-    live = CustodyEvent.objects.filter(community=community, at__lt=max(moments)).filter(
-        Q(parcel__closed_at__isnull=True) | Q(parcel__closed_at__gte=lo)
-    )
+    # The parcels joined in are named by their community too: without it the database reads
+    # every community's parcels to find the few still open (bench/district.py).
+    live = CustodyEvent.objects.filter(
+        community=community, parcel__community=community, at__lt=max(moments)
+    ).filter(Q(parcel__closed_at__isnull=True) | Q(parcel__closed_at__gte=lo))
     overdue_age = overdue_after(community)
     points = list(CollectionPoint.objects.filter(community=community))
     for point in points:
