@@ -171,18 +171,12 @@ def queue_digest(robot: GroupRobot, now: dt.datetime) -> int:
 
 def run_sweeps(now: dt.datetime) -> int:
     # Disinfection alerts ride on the same loop: their dedup key (task + missed due time) makes
-    # a repeated sweep queue nothing new. One community after the other, each statement naming
-    # its community.
+    # a repeated sweep queue nothing new.
     from jianjian.notify.board import sweep_boards
     from jianjian.points.disinfection import alert_overdue
 
     prune_idempotency_keys(now)  # housekeeping: queues nothing, so not counted
-    done = 0
-    for community_id in _communities():
-        done += sweep_parcels(now, community_id=community_id)
-        done += sweep_digests(now, community_id)
-        done += alert_overdue(now, community_id=community_id)
-    return done + sweep_boards(now)
+    return sweep_parcels(now) + sweep_digests(now) + alert_overdue(now) + sweep_boards(now)
 
 
 def prune_idempotency_keys(now: dt.datetime | None = None) -> int:
