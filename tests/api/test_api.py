@@ -463,3 +463,22 @@ def test_the_size_refusal_is_in_chinese_by_default(api: Tokens, settings):
     response = api.sf.post("/manifests", {"community": api.world.community.slug, "parcels": rows})
     assert response.status_code == 413
     assert response.json()["message"] == "请求超过 1 MB，请分批发送。"
+
+
+def test_a_key_left_running_by_a_killed_process_is_let_go_after_its_lease(api: Tokens):
+    """A web node killed mid-request leaves its record "running"; the client's retry must not
+    get 409 for a day, and still records the parcel once."""
+    from jianjian.api.idempotency import LEASE
+    from jianjian.couriers.models import IdempotencyKey
+
+    w = api.world
+    body = {"point_id": w.counter.pk, "tracking_number": tracking(), "phone": "13812345678"}
+    first = api.clerk.post("/parcels/intake", body, headers={"Idempotency-Key": "crash"})
+    row = IdempotencyKey.objects.get(key="crash")
+    IdempotencyKey.objects.filter(pk=row.pk).update(status=None, body=b"")  # as if it died
+    busy = api.clerk.post("/parcels/intake", body, headers={"Idempotency-Key": "crash"})
+    assert busy.status_code == 409 and busy.json()["code"] == "idempotency_in_progress"
+    IdempotencyKey.objects.filter(pk=row.pk).update(created_at=row.created_at - LEASE)
+    retry = api.clerk.post("/parcels/intake", body, headers={"Idempotency-Key": "crash"})
+    assert first.status_code == retry.status_code == 200
+    assert retry.json()["duplicate"] is True and Parcel.objects.count() == 1

@@ -2,7 +2,8 @@
 
 The first request with a key runs and its answer (status, body) is stored with a hash of the
 request. A retry with the same key and the same request gets that answer replayed; the same key
-with a different request gets 422. While the first is still running, a retry gets 409. Keys are
+with a different request gets 422. While the first is still running, a retry gets 409 (for at
+most :data:`LEASE`: a record left running by a killed process is then let go). Keys are
 scoped to the caller (the token, or the signed-in user), so two callers never collide. Server
 errors (5xx) are not stored: the client may retry them.
 
@@ -21,6 +22,7 @@ from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -32,6 +34,11 @@ from jianjian.couriers.models import IdempotencyKey
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
 TTL = dt.timedelta(hours=24)
+# A request still "running" after this long died with its process (a killed web node): its
+# record is let go, so the client's retry runs instead of getting 409 for a day. Longer than
+# any request the API serves (the largest manifest imports in seconds); the services stay
+# idempotent themselves, so even a slow original and its retry record one change.
+LEASE = dt.timedelta(minutes=2)
 # Answers that say the caller was not let in are not kept: a retry must be authenticated anew.
 NOT_KEPT = frozenset({401, 403})
 
@@ -80,9 +87,12 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             digest = _request_hash(request)
         except RequestDataTooBig:  # read here first, before the API's own error handlers
             return _error(413, "too_large", too_large_message())
-        IdempotencyKey.objects.filter(
-            scope=scope, key=key, created_at__lt=clock.now() - TTL
-        ).delete()  # an expired record frees its key
+        now = clock.now()
+        IdempotencyKey.objects.filter(  # an expired or abandoned record frees its key
+            Q(created_at__lt=now - TTL) | Q(status__isnull=True, created_at__lt=now - LEASE),
+            scope=scope,
+            key=key,
+        ).delete()
         try:
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(scope=scope, key=key, request_hash=digest)
