@@ -230,3 +230,17 @@ def test_the_cli_lists_and_revokes_tokens(api: Tokens, capsys):
     assert api.admin.get("/parcels").status_code == 401
     call_command("api_tokens")
     assert f"{token.prefix}  admin  admin  revoked" in capsys.readouterr().out
+
+
+def test_the_committee_sees_a_missing_parcels_trail_without_its_code(api: Tokens, committee):
+    from jianjian.stocktake import services as stocktake
+    from tests.security.test_access_matrix import _missing_case
+
+    parcel = _waiting(api)
+    code = parcel.pickup_code
+    clerk = Membership.objects.get(role=StaffRole.CLERK, community=api.world.community).user
+    take = stocktake.start(api.world.counter, actor=services.Actor.of(clerk))
+    case = _missing_case(take, parcel, clerk)
+    url = reverse("stocktake:case", args=[case.pk])
+    assert code not in _session(committee).get(url).content.decode()
+    assert code in _session(clerk).get(url).content.decode()
