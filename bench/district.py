@@ -34,7 +34,7 @@ ON_SHELF = 0.025  # share of a community's parcels still waiting at a point
 
 def make_communities(count: int) -> list[tuple[int, list[int]]]:
     from jianjian.communities.models import Community
-    from jianjian.points.models import CollectionPoint, PointKind, Slot
+    from jianjian.points.models import CollectionPoint, PointKind, Slot, uniform_hours
 
     communities = Community.objects.bulk_create(
         Community(name=f"社区{i:03d}", slug=f"c{i:03d}") for i in range(count)
@@ -42,7 +42,7 @@ def make_communities(count: int) -> list[tuple[int, list[int]]]:
     points = CollectionPoint.objects.bulk_create(
         CollectionPoint(
             community=c, code=code, name=f"代收点{code}", kind=PointKind.COUNTER,
-            daily_capacity=500, opens_at=dt.time(0), closes_at=dt.time(23, 59),
+            daily_capacity=500, hours=uniform_hours(dt.time(0), dt.time(23, 59)),
         )
         for c in communities
         for code in POINTS

@@ -330,13 +330,13 @@ import datetime as dt, json
 from django.contrib.auth import get_user_model
 from jianjian.communities.models import Community, Membership, StaffRole
 from jianjian.couriers.models import Carrier, Courier
-from jianjian.points.models import CollectionPoint, PointKind, Slot
+from jianjian.points.models import CollectionPoint, PointKind, Slot, uniform_hours
 
 community, _ = Community.objects.get_or_create(slug=%(slug)r, defaults={"name": "区测试社区"})
 point, made = CollectionPoint.objects.get_or_create(
     community=community, code="A",
     defaults={"name": "代收点A", "kind": PointKind.COUNTER, "daily_capacity": 10**6,
-              "opens_at": dt.time(0, 0), "closes_at": dt.time(23, 59)},
+              "hours": uniform_hours(dt.time(0, 0), dt.time(23, 59))},
 )
 if made:
     Slot.objects.bulk_create(Slot(community=community, point=point, shelf=s, tier=t)
