@@ -73,6 +73,7 @@ FAN_OUT = {
     ("notify/sweeps.py", "sweep_parcels"),
     ("notify/sweeps.py", "sweep_digests"),
     ("points/disinfection.py", "alert_overdue"),
+    ("notify/board.py", "sweep_boards"),
 }
 SRC = str(Path(__file__).resolve().parents[2] / "src" / "jianjian")
 LIFECYCLE = ("parcels/services.py", "parcels/lifecycle/")
@@ -294,7 +295,7 @@ def test_only_the_sweeps_reads_of_what_is_due_fan_out():
     world = make_world(capacity=1000)
     capture = sweeps(world)
     fanned = {o.split(" ")[1] for s, o in capture.statements if _misses_tenant(s) and _fan_out(o)}
-    assert fanned <= {"sweep_parcels", "sweep_digests", "alert_overdue"}
+    assert fanned <= {"sweep_parcels", "sweep_digests", "alert_overdue", "sweep_boards"}
     acting = [s for s, o in capture.statements if _tables(s) and not _fan_out(o)]
     assert acting, "the sweeps acted on something, each statement naming its community"
 

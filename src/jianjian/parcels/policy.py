@@ -66,9 +66,22 @@ def dead_at(point: CollectionPoint, intake_at: dt.datetime) -> dt.datetime:
 
 def deadline(parcel: Parcel) -> dt.datetime | None:
     """When ``parcel`` turns dead (None while it has not been taken in at a point)."""
-    if parcel.intake_at is None or parcel.point_id is None or parcel.point is None:
+    if parcel.intake_at is None or parcel.point_id is None:
         return None
-    return dead_at(parcel.point, parcel.intake_at)
+    point = _point_of(parcel)
+    return dead_at(point, parcel.intake_at) if point is not None else None
+
+
+def _point_of(parcel: Parcel) -> CollectionPoint | None:
+    """The parcel's point as the caller joined it in, else read by community and id (the tenant
+    key first) and kept on the parcel for the next question."""
+    if type(parcel).point.is_cached(parcel):
+        return parcel.point
+    point = CollectionPoint.objects.filter(
+        community_id=parcel.community_id, pk=parcel.point_id
+    ).first()
+    parcel.point = point
+    return point
 
 
 def dead_cutoff(point: CollectionPoint, now: dt.datetime) -> dt.datetime:

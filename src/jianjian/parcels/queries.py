@@ -350,7 +350,8 @@ def on_hand(
     search: str = "",
     limit: int = ON_HAND_LIMIT,
 ) -> OnHandPage:
-    """The point's parcels with age and overdue/dead marks, filtered; two queries in all."""
+    """The point's parcels with age and overdue/dead marks, filtered; three queries in all (the
+    point's closures, the parcels, the carriers)."""
     community = point.community
     overdue_cut = now - overdue_after(community)
     dead_cut = dead_cutoff(point, now)

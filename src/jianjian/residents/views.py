@@ -130,7 +130,8 @@ def home(request: HttpRequest) -> HttpResponse:
     waiting = list(
         access.my_parcels(user)
         .filter(state__in=WAITING)
-        .select_related("point", "community", "carrier", "slot", "recipient")
+        .select_related("point__community", "community", "carrier", "slot", "recipient")
+        .prefetch_related("point__closures")  # each parcel's deadline asks its point's hours
         .order_by("intake_at", "pk")
     )
     for parcel in waiting:

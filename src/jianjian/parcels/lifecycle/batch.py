@@ -104,7 +104,7 @@ class _BatchIntake:
         # Lockers allocate compartments against what is in them: those scans go one by one.
         slots = active_slots(point) if point.kind != PointKind.LOCKER else []
         self.shelves = [s for s in slots if not s.is_compartment]
-        self.carriers = {c.code: c for c in Carrier.objects.all()}
+        self.carriers: dict[str, Carrier] = {}  # from the per-process cache, as scans name them
         self.day = self._read_day()
         self.codes = CodeBook(point)
         self.pending: list[_Arrival] = []

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from jianjian.communities.models import Community
+from jianjian.couriers import carriers
 from jianjian.couriers.models import Carrier
 from jianjian.couriers.recognition import Recognition, recognize
 from jianjian.parcels.errors import InvalidInput, InvalidTransition, ParcelError
@@ -171,8 +172,9 @@ def event_of(
 
 
 def carrier(code: str) -> Carrier:
-    found, _created = Carrier.objects.get_or_create(code=code, defaults={"name": code})
-    return found
+    """The carrier of ``code``, from this process's cache (the table changes a few times a
+    year; couriers/carriers.py says how a change reaches every process)."""
+    return carriers.carrier(code)
 
 
 def apply_recipient(parcel: Parcel, info: RecipientInfo) -> None:
