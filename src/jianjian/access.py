@@ -515,89 +515,58 @@ def can_read_metrics(user: User) -> bool:
 
 # --- the console's people pages: residents, flats, roster uploads, staff, couriers -----------
 # Each takes the community the console resolved (console_community_for) and answers only for
-# its admins; an object of another community is 404.
-
-
-def _console_admin(user: User, community: Community) -> bool:
-    return admin_communities(user).filter(pk=community.pk).exists()
+# its admins; an object of another community is 404 (_console_objects / _console_get below).
 
 
 def console_residents(user: User, community: Community) -> QuerySet[Resident]:
-    if not _console_admin(user, community):
-        return Resident.objects.none()
-    return Resident.objects.filter(community=community)
+    return _console_objects(user, community, Resident.objects.filter(community=community))
 
 
 def console_resident_for(user: User, community: Community, pk: int | str) -> Resident:
-    try:
-        return console_residents(user, community).select_related("flat").get(pk=int(pk))
-    except (Resident.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return _console_get(console_residents(user, community).select_related("flat"), pk)  # type: ignore[no-any-return]
 
 
 def console_flats(user: User, community: Community) -> QuerySet[Any]:
     from jianjian.communities.models import Flat
 
-    if not _console_admin(user, community):
-        return Flat.objects.none()
-    return Flat.objects.filter(community=community)
+    return _console_objects(user, community, Flat.objects.filter(community=community))
 
 
 def console_flat_for(user: User, community: Community, pk: int | str) -> Any:
-    from jianjian.communities.models import Flat
-
-    try:
-        return console_flats(user, community).select_related("building").get(pk=int(pk))
-    except (Flat.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return _console_get(console_flats(user, community).select_related("building"), pk)
 
 
 def console_building_for(user: User, community: Community, pk: int | str) -> Any:
     from jianjian.communities.models import Building
 
-    if not _console_admin(user, community):
-        raise Http404
-    try:
-        return Building.objects.get(community=community, pk=int(pk))
-    except (Building.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    buildings = Building.objects.filter(community=community)
+    return _console_get(_console_objects(user, community, buildings), pk)
 
 
 def console_roster_upload_for(user: User, community: Community, pk: int | str) -> Any:
     from jianjian.communities.models import RosterUpload
 
-    if not _console_admin(user, community):
-        raise Http404
-    try:
-        return RosterUpload.objects.get(community=community, pk=int(pk))
-    except (RosterUpload.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    uploads = RosterUpload.objects.filter(community=community)
+    return _console_get(_console_objects(user, community, uploads), pk)
 
 
 def console_staff(user: User, community: Community) -> QuerySet[Membership]:
-    if not _console_admin(user, community):
-        return Membership.objects.none()
-    return Membership.objects.filter(community=community)
+    return _console_objects(user, community, Membership.objects.filter(community=community))
 
 
 def console_member_for(user: User, community: Community, pk: int | str) -> Membership:
-    try:
-        return console_staff(user, community).select_related("user").get(pk=int(pk))
-    except (Membership.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return _console_get(console_staff(user, community).select_related("user"), pk)  # type: ignore[no-any-return]
 
 
 def console_couriers(user: User, community: Community) -> QuerySet[Courier]:
-    if not _console_admin(user, community):
-        return Courier.objects.none()
-    return Courier.objects.filter(communities=community)
+    return _console_objects(user, community, Courier.objects.filter(communities=community))
 
 
 def console_courier_for(user: User, community: Community, pk: int | str) -> Courier:
-    try:
-        return console_couriers(user, community).select_related("carrier", "user").get(pk=int(pk))
-    except (Courier.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    couriers = console_couriers(user, community).select_related("carrier", "user")
+    return _console_get(couriers, pk)  # type: ignore[no-any-return]
+
+
 # --- console: operations (points, closures, slots, distances, disinfection, robots, tokens) ---
 # Each takes the community that console_community_for() gave the admin, checks again that the
 # user runs it, and answers 404 for an object of any other community.

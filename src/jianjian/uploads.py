@@ -33,6 +33,19 @@ MAX_HEADER_BYTES = 4096
 Record = tuple[int, dict[str, str]]  # (line in the file, {column: text})
 
 
+@dataclass(frozen=True)
+class RowError:
+    """What is wrong with one row of an upload, for the person who sent it."""
+
+    line: int
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "code": self.code, "message": self.message}
+
+
 class UploadRefused(Exception):
     """The whole file is unusable: empty, not CSV/XLSX, wrong columns, or past a bound."""
 

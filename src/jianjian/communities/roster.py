@@ -40,6 +40,7 @@ from jianjian.communities.models import (
     normalize_flat_code,
 )
 from jianjian.communities.phones import last4, normalize_phone
+from jianjian.uploads import RowError
 
 LIMITS = uploads.Limits(rows=20_000, seconds=60.0)
 MAX_BYTES = 20 * 1024 * 1024
@@ -88,17 +89,6 @@ class Row:
 
     def as_list(self) -> list[Any]:
         return [self.line, self.flat, self.phone, self.name, self.moved_out]
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "code": self.code, "message": self.message}
 
 
 class RosterRefused(Exception):

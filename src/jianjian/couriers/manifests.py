@@ -26,6 +26,7 @@ from jianjian.couriers.recognition import UNKNOWN, Recognition, recognize
 from jianjian.parcels import services
 from jianjian.parcels.models import Method, Parcel
 from jianjian.points.models import SlotSize
+from jianjian.uploads import RowError
 
 # Column names accepted in a file's header row (English or Chinese), mapped to our field names.
 COLUMNS: dict[str, str] = {
@@ -60,17 +61,6 @@ class ManifestError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "field": self.field, "code": self.code, "message": self.message}
 
 
 @dataclass

@@ -75,7 +75,7 @@ def deadline(parcel: Parcel) -> dt.datetime | None:
 def _point_of(parcel: Parcel) -> CollectionPoint | None:
     """The parcel's point as the caller joined it in, else read by community and id (the tenant
     key first) and kept on the parcel for the next question."""
-    if type(parcel).point.is_cached(parcel):
+    if parcel.point_id is None or type(parcel).point.is_cached(parcel):
         return parcel.point
     point = CollectionPoint.objects.filter(
         community_id=parcel.community_id, pk=parcel.point_id
