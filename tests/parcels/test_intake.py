@@ -206,6 +206,21 @@ def test_locker_uses_the_smallest_free_compartment_that_fits_and_then_is_full(wo
     assert again.slot == large.slot or again.slot.size == "L"
 
 
+def test_a_lockers_answer_reports_its_free_compartments_not_its_daily_capacity(world):
+    # Three compartments and a capacity of 50: after one parcel the locker has room for two,
+    # whatever is left of its daily capacity, and a clerk or counter app is told so.
+    result = services.intake(
+        world.locker, tracking(), actor=world.clerk, phone="13812345678", size=SlotSize.S
+    )
+    assert result.remaining_capacity == 2
+    again = services.intake(
+        world.locker, result.parcel.tracking_number, actor=world.clerk, phone="13812345678"
+    )
+    assert again.duplicate and again.remaining_capacity == 2
+    counter = services.intake(world.counter, tracking(), actor=world.clerk, phone="13812345678")
+    assert counter.remaining_capacity == 49
+
+
 def test_locker_refused_for_a_resident_without_consent(world):
     with pytest.raises(InvalidInput) as err:
         services.intake(world.locker, tracking(), actor=world.clerk, phone="+8618600001111")

@@ -25,6 +25,7 @@ from jianjian.parcels.lifecycle.rules import (
     intake_warnings,
     recipient_known,
     recipient_needed,
+    room_after,
     scanned_number,
 )
 from jianjian.parcels.lifecycle.scan import IntakeResult, Scan
@@ -184,7 +185,9 @@ class _BatchIntake:
         return parcel.state == S.AT_POINT and parcel.point_id == self.point.pk
 
     def _remaining(self) -> int:
-        return max(self.point.daily_capacity - self.day.intakes, 0)
+        return room_after(
+            self.point, self.now, max(self.point.daily_capacity - self.day.intakes, 0)
+        )
 
     def _take(
         self,

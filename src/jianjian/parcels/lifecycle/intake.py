@@ -27,6 +27,7 @@ from jianjian.parcels.lifecycle.rules import (
     recipient_known,
     recipient_needed,
     remaining_at,
+    room_after,
     scanned_number,
 )
 from jianjian.parcels.lifecycle.scan import IntakeResult, Scan
@@ -168,5 +169,5 @@ def _intake(
         parcel,
         created=created,
         warnings=warnings,
-        remaining_capacity=max(point.daily_capacity - intakes - 1, 0),
+        remaining_capacity=room_after(point, now, max(point.daily_capacity - intakes - 1, 0)),
     )

@@ -34,7 +34,8 @@ from jianjian.parcels.lifecycle.scan import Scan
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import Parcel, ParcelState
 from jianjian.parcels.policy import dead_at
-from jianjian.points.models import CollectionPoint, PointDay, Slot
+from jianjian.points.models import CollectionPoint, PointDay, PointKind, Slot
+from jianjian.points.room import room_today
 
 S = ParcelState
 
@@ -190,8 +191,18 @@ def carrier_ambiguous(scanned: Scanned) -> CarrierAmbiguous:
 
 
 def remaining_at(point: CollectionPoint, now: dt.datetime) -> int:
-    day = PointDay.objects.filter(point=point, date=local_date(point.community, now)).first()
-    return max(point.daily_capacity - (day.intakes if day else 0), 0)
+    day = PointDay.objects.filter(
+        community_id=point.community_id, point=point, date=local_date(point.community, now)
+    ).first()
+    return room_after(point, now, max(point.daily_capacity - (day.intakes if day else 0), 0))
+
+
+def room_after(point: CollectionPoint, now: dt.datetime, capacity_left: int) -> int:
+    """The room an answer reports: the capacity left, and for a locker no more than its free
+    compartments (points/room.py); the refusal past capacity stays on capacity alone."""
+    if point.kind != PointKind.LOCKER:
+        return capacity_left
+    return min(capacity_left, room_today(point, at=now))
 
 
 def remaining_capacity(point: CollectionPoint) -> int:
