@@ -25,15 +25,18 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 
+from jianjian.communities import roster
 from jianjian.communities.models import Membership, StaffRole
 from jianjian.couriers.models import Carrier, Manifest
 from jianjian.couriers.tokens import create_token
+from jianjian.notify.models import GroupRobot, Notification
 from jianjian.parcels import services
 from jianjian.parcels.models import Parcel
-from jianjian.points.models import DisinfectionTask
+from jianjian.points.models import DisinfectionTask, PointClosure
 from jianjian.residents import cases, proxies
-from jianjian.residents.models import CaseKind, PhoneAccount
+from jianjian.residents.models import CaseKind, LinkRequest, PhoneAccount
 from jianjian.stocktake import services as stocktake
+from tests.console.people_files import csv_bytes
 from tests.factories import make_world, tracking
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +58,7 @@ TOKENS = ("integration", "revoked")
 STAFF = ("clerk", "admin")  # who works counter A
 READERS = ("committee", "admin")  # who reads community A's reports
 NOBODY_ELSE = 404
+WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"
 # Pages do not read tokens: a token's holder is anonymous there.
 SIGN_IN = {"anonymous": 302, "integration": 302, "revoked": 302}
 
@@ -265,6 +269,7 @@ ROUTES = [
             "residents/new/",
             "residents/{resident}/",
             "roster/",
+            "roster/{upload}/",
             "staff/",
             "couriers/",
             "points/",
@@ -278,6 +283,8 @@ ROUTES = [
             "disinfection/{task}/",
             "robots/",
             "robots/add/",
+            "robots/{robot}/",
+            "robots/{robot}/messages/{message}/",
             "tokens/",
             "tokens/add/",
             "links/",
@@ -299,6 +306,18 @@ ROUTES = [
     Route("post", "/console/{slug}/disinfection/{task}/deactivate/", page(("admin",), ok=302), {}),
     Route("post", "/console/{slug}/staff/{membership}/deactivate/", page(("admin",), ok=302), {}),
     Route("post", "/console/{slug}/couriers/{courier}/deactivate/", page(("admin",), ok=302), {}),
+    # A new invitation link: the page again, with the link to hand over.
+    Route("post", "/console/{slug}/staff/{membership}/link/", page(("admin",)), {}),
+    Route("post", "/console/{slug}/couriers/{courier}/link/", page(("admin",)), {}),
+    Route(
+        "post", "/console/{slug}/points/{point}/closures/{closure}/end/", page(("admin",), ok=302)
+    ),
+    Route("post", "/console/{slug}/robots/{robot}/deactivate/", page(("admin",), ok=302), {}),
+    Route("post", "/console/{slug}/robots/{robot}/test/", page(("admin",), ok=302), {}),
+    Route("post", "/console/{slug}/tokens/{token}/revoke/", page(("admin",), ok=302), {}),
+    Route("post", "/console/{slug}/links/{link}/refuse/", page(("admin",), ok=302), {}),
+    # An invitation link is its own key: unknown or used, it is gone for everyone.
+    Route("get", "/invite/not-a-token/", expect(410)),
     Route("get", "/cases/", page(("admin", "other_admin"))),
     Route("get", "/cases/{case}/", page(("admin",))),
     # --- the courier's pages ------------------------------------------------------------------
@@ -376,7 +395,32 @@ def scene(time_machine, settings) -> dict[str, Any]:  # type: ignore[no-untyped-
     task = DisinfectionTask.objects.create(
         community=c, point=world.counter, name="screen", interval_hours=4
     )
-    _token, integration = create_token(
+    closure = PointClosure.objects.create(
+        community=c, point=world.counter, starts_on="2099-01-01", ends_on="2099-01-02", reason="x"
+    )
+    robot = GroupRobot.objects.create(
+        community=c, name="group", kind="wecom", webhook_url=WECOM, purpose="couriers"
+    )
+    message = Notification.objects.create(
+        community=c,
+        robot=robot,
+        dedup_key=f"t:{robot.pk}",
+        cause="robot_test",
+        channel="wecom",
+        address="group",
+        body="hi",
+    )
+    upload = roster.read_upload(
+        c, "r.csv", csv_bytes([("1-1-101", "13700001111", "x", "")]), users["admin"]
+    )
+    link = LinkRequest.objects.create(
+        community=c,
+        phone="+8613700009999",
+        flat_code="3-2-502",
+        name="x",
+        created_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+    )
+    token, integration = create_token(
         "sf-system", role="integration", carrier=Carrier.objects.get(code="sf"), communities=[c]
     )
     revoked_token, revoked = create_token("old", role="admin", user=users["admin"])
@@ -405,6 +449,12 @@ def scene(time_machine, settings) -> dict[str, Any]:  # type: ignore[no-untyped-
             "resident": resident.pk,
             "membership": Membership.objects.get(user=users["clerk"]).pk,
             "announced": Parcel.objects.get(tracking_number=row["tracking_number"]).pk,
+            "closure": closure.pk,
+            "robot": robot.pk,
+            "message": message.pk,
+            "token": token.pk,
+            "upload": upload.pk,
+            "link": link.pk,
             "new_number": tracking("sf"),
         },
     }
@@ -513,18 +563,6 @@ UNTESTED = {
     "ops/drill/pickup": "fault drill",
     "ops/drill/return": "fault drill",
     "reports/X/export/X.X": "covered as parcels.csv and events.xlsx",
-    # Console object pages for objects this scene does not make; each is asked by another
-    # community's admin and by non-admins (404) in the named test.
-    "console/X/points/X/closures/X/end": "a closure (tests/console/test_operations_access.py)",
-    "console/X/robots/X": "a robot (tests/console/test_operations_access.py)",
-    "console/X/robots/X/deactivate": "a robot (tests/console/test_operations_access.py)",
-    "console/X/robots/X/test": "a robot (tests/console/test_operations_access.py)",
-    "console/X/robots/X/messages/X": "a robot message (tests/console/test_operations_access.py)",
-    "console/X/tokens/X/revoke": "a console-issued token (tests/console/test_operations_access.py)",
-    "console/X/roster/X": "a roster upload (tests/console/test_people_pages.py)",
-    "console/X/staff/X/link": "a new invitation link (tests/console/test_people_staff.py)",
-    "console/X/couriers/X/link": "a courier's invitation (tests/console/test_people_staff.py)",
-    "console/X/links/X/X": "a flat-link request (tests/residents/test_unrostered.py)",
-    "invite/X": "a one-time invitation token, public, 410 once used or unknown "
-    "(tests/console/test_people_staff.py)",
+    "console/X/links/X/X": "covered as /console/<slug>/links/<id>/refuse/",
+    "invite/X": "covered as /invite/not-a-token/",
 }
