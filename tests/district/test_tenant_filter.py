@@ -235,16 +235,11 @@ HOT_PATHS = {
 
 # Paths whose statements still miss the community, by the module that sends them. Each is an
 # xfail(strict=True): it fails the day the statements name their community, and the mark goes.
-LIFECYCLE_GAPS = (
-    "parcels/lifecycle/ still reads or locks some rows of a scan and a hand-over (the point, "
-    "its day row, the parcel) by id alone"
-)
 ACCESS_GAPS = (
     "access.point_for finds the clerk's point by user and point id, not by community "
     "(the counter's URLs carry no community)"
 )
 GAPS = {
-    "lifecycle": {"scan": LIFECYCLE_GAPS, "hand_over": LIFECYCLE_GAPS},
     "access": {"scan": ACCESS_GAPS, "lookup": ACCESS_GAPS, "hand_over": ACCESS_GAPS},
 }
 

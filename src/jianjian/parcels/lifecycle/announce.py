@@ -143,7 +143,9 @@ def _announce_one_by_one(
             courier=courier,
             size=row.size,
             recipient=RecipientInfo(
-                resident=Resident.objects.filter(pk=row.resident_id).first()
+                resident=Resident.objects.filter(
+                    community_id=community.pk, pk=row.resident_id
+                ).first()
                 if row.resident_id
                 else None,
                 name=row.name,

@@ -14,7 +14,14 @@ from jianjian.couriers.models import Carrier, Courier
 from jianjian.parcels.errors import ParcelError
 from jianjian.parcels.lifecycle import hooks
 from jianjian.parcels.lifecycle.intake import intake_in_savepoint
-from jianjian.parcels.lifecycle.kernel import Actor, carrier, event_of, local_date, lock_point
+from jianjian.parcels.lifecycle.kernel import (
+    Actor,
+    carrier,
+    event_of,
+    local_date,
+    lock_point,
+    save_counts,
+)
 from jianjian.parcels.lifecycle.rules import (
     INTAKE_FIELDS,
     Scanned,
@@ -265,8 +272,10 @@ class _BatchIntake:
         if self.day.pk is None:
             self.day.save(force_insert=True)
         else:
-            self.day.save(update_fields=["intakes", "overrides"])
-        self.point.save(update_fields=["on_hand", "code_seq"])
+            PointDay.objects.filter(community_id=self.day.community_id, pk=self.day.pk).update(
+                intakes=self.day.intakes, overrides=self.day.overrides
+            )
+        save_counts(self.point)
         hooks.recorded([(a.parcel, e) for a, e in zip(arrivals, events, strict=True)])
 
     def _event(self, arrival: _Arrival) -> CustodyEvent:

@@ -14,6 +14,7 @@ from jianjian.parcels.lifecycle.kernel import (
     lock_point,
     record,
     require,
+    save_counts,
 )
 from jianjian.parcels.lifecycle.missing import found_at
 from jianjian.parcels.lifecycle.rules import (
@@ -155,7 +156,7 @@ def _intake(
     warnings = intake_warnings(parcel, point, now)
     arrive(parcel, point, typed, scan.size, chosen, code, now, courier)
     point.on_hand += 1
-    point.save(update_fields=["on_hand", "code_seq"])
+    save_counts(point)
     record(
         parcel,
         EventKind.INTAKE,

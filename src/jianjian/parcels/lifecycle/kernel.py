@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jianjian.communities.models import Community
@@ -66,7 +67,7 @@ def lock_point(point: CollectionPoint) -> CollectionPoint:
     locked = (
         CollectionPoint.objects.select_for_update(of=("self",))
         .select_related("community")
-        .get(pk=point.pk)
+        .get(community_id=point.community_id, pk=point.pk)
     )
     if not locked.active:
         raise closed(locked)
@@ -75,7 +76,9 @@ def lock_point(point: CollectionPoint) -> CollectionPoint:
 
 def lock_parcel(parcel: Parcel) -> Parcel:
     return (
-        Parcel.objects.select_for_update(of=("self",)).select_related("community").get(pk=parcel.pk)
+        Parcel.objects.select_for_update(of=("self",))
+        .select_related("community")
+        .get(community_id=parcel.community_id, pk=parcel.pk)
     )
 
 
@@ -86,11 +89,15 @@ def lock_points_then_parcel(parcel: Parcel, *also: CollectionPoint) -> Parcel:
     two of them can never wait on each other (a deadlock on PostgreSQL). The parcel's point is
     read first without a lock, so it is checked again once the parcel itself is locked.
     """
-    point_id = Parcel.objects.filter(pk=parcel.pk).values_list("point_id", flat=True).first()
+    point_id = (
+        Parcel.objects.filter(community_id=parcel.community_id, pk=parcel.pk)
+        .values_list("point_id", flat=True)
+        .first()
+    )
     ids = {p.pk for p in also} | ({point_id} if point_id is not None else set())
     list(
         CollectionPoint.objects.select_for_update()
-        .filter(pk__in=ids)
+        .filter(community_id=parcel.community_id, pk__in=ids)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -134,7 +141,7 @@ def record(
     """Save ``parcel`` (locked, already carrying its new state and place), append its event and
     run the event's hooks."""
     parcel.event_count += 1
-    parcel.save()
+    save_parcel(parcel)
     event = event_of(parcel, kind, actor, method, at, **fields)
     event.save(force_insert=True)
     hooks.recorded([(parcel, event)])
@@ -191,8 +198,34 @@ def apply_recipient(parcel: Parcel, info: RecipientInfo) -> None:
     parcel.recipient_flat = info.flat or parcel.recipient_flat
 
 
-def on_hand(point_id: int, delta: int) -> None:
-    CollectionPoint.objects.filter(pk=point_id).update(on_hand=F("on_hand") + delta)
+def on_hand(community_id: int, point_id: int, delta: int) -> None:
+    CollectionPoint.objects.filter(community_id=community_id, pk=point_id).update(
+        on_hand=F("on_hand") + delta
+    )
+
+
+# Every write below names the row's community with its id: the tenant key leads each statement,
+# so the tables can be distributed by community (docs/scale.md, tests/district/).
+
+
+def save_counts(point: CollectionPoint) -> None:
+    """Write a locked point's on-hand count and pickup-code sequence."""
+    CollectionPoint.objects.filter(community_id=point.community_id, pk=point.pk).update(
+        on_hand=point.on_hand, code_seq=point.code_seq
+    )
+
+
+_PARCEL_COLUMNS = [f.attname for f in Parcel._meta.concrete_fields if not f.primary_key]
+
+
+def save_parcel(parcel: Parcel) -> None:
+    """Insert a new parcel, or write every column of a locked one."""
+    if parcel.pk is not None:
+        parcel.updated_at = timezone.now()
+        values = {name: getattr(parcel, name) for name in _PARCEL_COLUMNS}
+        if Parcel.objects.filter(community_id=parcel.community_id, pk=parcel.pk).update(**values):
+            return
+    parcel.save(force_insert=True)
 
 
 def recognition(raw: str) -> Recognition:

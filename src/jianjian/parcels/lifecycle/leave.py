@@ -87,7 +87,7 @@ def hand_over(
     locked = list(
         Parcel.objects.select_for_update(of=("self",))
         .select_related("recipient", "community")
-        .filter(pk__in=[p.pk for p in parcels])
+        .filter(community_id=point.community_id, pk__in=[p.pk for p in parcels])
         .order_by("pk")
     )
     if len(locked) != len({p.pk for p in parcels}):
@@ -121,7 +121,7 @@ def hand_over(
             holder=_holder(parcel, proxy),
             data=dict(data),
         )
-    on_hand(point.pk, -len(locked))
+    on_hand(point.community_id, point.pk, -len(locked))
     return locked
 
 
@@ -181,5 +181,5 @@ def return_to_courier(
         courier=courier,
         data={"reason": reason[:200]} if reason else {},
     )
-    on_hand(point_id, -1)
+    on_hand(parcel.community_id, point_id, -1)
     return parcel

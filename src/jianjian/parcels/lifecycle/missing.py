@@ -17,6 +17,7 @@ from jianjian.parcels.lifecycle.kernel import (
     on_hand,
     record,
     require,
+    save_counts,
 )
 from jianjian.parcels.models import EventKind, Method, Parcel, ParcelState
 from jianjian.parcels.placement import choose_slot, next_pickup_code
@@ -35,7 +36,7 @@ def mark_missing(
     parcel.next_reminder_at = None
     record(parcel, EventKind.MISSING, actor, method, clock.now(), data={"note": note.strip()[:500]})
     assert parcel.point_id is not None
-    on_hand(parcel.point_id, -1)
+    on_hand(parcel.community_id, parcel.point_id, -1)
     return parcel
 
 
@@ -79,4 +80,4 @@ def found_at(
         )
     record(parcel, EventKind.FOUND, actor, method, now)
     point.on_hand += 1
-    point.save(update_fields=["on_hand", "code_seq"])
+    save_counts(point)

@@ -37,7 +37,7 @@ def move(
         raise NotFound(_("No such point in this community."))
     from_id = parcel.point_id
     assert from_id is not None
-    target = CollectionPoint.objects.get(pk=to_point.pk)  # locked above
+    target = CollectionPoint.objects.get(community_id=to_point.community_id, pk=to_point.pk)
     if not target.active:
         raise closed(target)
     if to_slot is not None and to_slot.pk == parcel.slot_id:
@@ -48,8 +48,10 @@ def move(
     parcel.pickup_code = next_pickup_code(target, chosen)
     data = {"from_point": from_id, "reason": reason.strip()[:200]}
     record(parcel, EventKind.MOVE, actor, method, now, data=data)
-    target.save(update_fields=["code_seq"])
+    CollectionPoint.objects.filter(community_id=target.community_id, pk=target.pk).update(
+        code_seq=target.code_seq
+    )
     if from_id != target.pk:
-        on_hand(from_id, -1)
-        on_hand(target.pk, +1)
+        on_hand(target.community_id, from_id, -1)
+        on_hand(target.community_id, target.pk, +1)
     return parcel
