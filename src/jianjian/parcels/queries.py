@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -179,9 +180,10 @@ def lookup_for_pickup(point: CollectionPoint, raw: str, now: dt.datetime) -> Pic
     return _by_code(point, text)
 
 
-def _by_qr(point: CollectionPoint, text: str) -> PickupLookup:
+def _read_qr(read: Callable[[str, int], Any], text: str, community_id: int) -> Any:
+    """What a resident's pickup QR carries, or the clerk's message for an expired or foreign one."""
     try:
-        resident_id = read_token("JJ1:" + text[4:], point.community_id)
+        return read(text, community_id)
     except QRExpired:
         raise InvalidInput(
             _("This QR code has expired. Ask the resident to open it again on their phone."),
@@ -191,6 +193,10 @@ def _by_qr(point: CollectionPoint, text: str) -> PickupLookup:
         raise InvalidInput(
             _("This is not a valid pickup QR code of this community."), code="qr_invalid"
         ) from None
+
+
+def _by_qr(point: CollectionPoint, text: str) -> PickupLookup:
+    resident_id = _read_qr(read_token, "JJ1:" + text[4:], point.community_id)
     parcels = list(on_hand_parcels(point).filter(recipient_id=resident_id))
     if not parcels:
         raise _nothing(point, _("this resident"))
@@ -199,17 +205,7 @@ def _by_qr(point: CollectionPoint, text: str) -> PickupLookup:
 
 def _by_phone_qr(point: CollectionPoint, text: str) -> PickupLookup:
     """The QR of a phone without a roster row: its waiting parcels here with no roster row."""
-    try:
-        phone = read_phone_token(text, point.community_id)
-    except QRExpired:
-        raise InvalidInput(
-            _("This QR code has expired. Ask the resident to open it again on their phone."),
-            code="qr_expired",
-        ) from None
-    except QRInvalid:
-        raise InvalidInput(
-            _("This is not a valid pickup QR code of this community."), code="qr_invalid"
-        ) from None
+    phone = _read_qr(read_phone_token, text, point.community_id)
     parcels = list(on_hand_parcels(point).filter(recipient__isnull=True, recipient_phone=phone))
     if not parcels:
         raise _nothing(point, _("this resident"))
