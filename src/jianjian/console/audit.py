@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.db import models
+from django.db import models, transaction
 
 from jianjian import clock
 from jianjian.communities.models import Community
@@ -64,3 +64,12 @@ def record(
         summary=summary[:300],
         changes={k: _plain(v) for k, v in (changes or {}).items()},
     )
+
+
+def deactivate(user: Any, community: Community, obj: Any, action: str, summary: str) -> None:
+    """Switch ``obj`` off (``active = False``) and log it, in one transaction. ``save()``, not
+    ``update()``: whatever caches the object (tokens) hears of it through post_save."""
+    with transaction.atomic():
+        obj.active = False
+        obj.save(update_fields=["active"])
+        record(user, community, action, summary, obj, {"active": [True, False]})

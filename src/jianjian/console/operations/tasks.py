@@ -73,16 +73,12 @@ def task_deactivate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     community = access.console_community_for(request.user, slug)
     task = access.console_task_for(request.user, community, pk)
     if task.active:
-        with transaction.atomic():
-            task.active = False
-            task.save(update_fields=["active"])
-            audit.record(
-                request.user,
-                community,
-                "deactivate",
-                _("Disinfection task %(task)s deactivated") % {"task": task},
-                task,
-                {"active": [True, False]},
-            )
+        audit.deactivate(
+            request.user,
+            community,
+            task,
+            "deactivate",
+            _("Disinfection task %(task)s deactivated") % {"task": task},
+        )
         messages.success(request, _("Deactivated."))
     return redirect("console:ops-tasks", slug=community.slug)

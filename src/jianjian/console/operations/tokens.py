@@ -83,17 +83,12 @@ def token_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     community = access.console_community_for(request.user, slug)
     token = access.console_token_for(request.user, community, pk)
     if token.active:
-        with transaction.atomic():
-            # save(), not update(): whatever caches tokens hears of it through post_save.
-            token.active = False
-            token.save(update_fields=["active"])
-            audit.record(
-                request.user,
-                community,
-                "revoke",
-                _("API token %(token)s revoked") % {"token": token},
-                token,
-                {"active": [True, False]},
-            )
+        audit.deactivate(
+            request.user,
+            community,
+            token,
+            "revoke",
+            _("API token %(token)s revoked") % {"token": token},
+        )
         messages.success(request, _("Revoked: the token no longer works."))
     return redirect("console:ops-tokens", slug=community.slug)
