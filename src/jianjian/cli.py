@@ -18,6 +18,8 @@ USAGE = """usage: jianjian COMMAND [options]
   restore FILE  verify a backup and restore it into an empty data directory / database
   createadmin   create an administrator
   import-manifest FILE --community SLUG   announce a CSV/XLSX manifest and allocate it
+  intake FILE --community SLUG --point CODE [--clerk USER]
+                take in a station's scan log (CSV/XLSX), as the counter would
   manage CMD    any Django management command (e.g. `jianjian manage check` for Django's own)
 
 Configuration comes from JIANJIAN_* environment variables; see the README.
