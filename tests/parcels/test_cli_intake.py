@@ -102,3 +102,13 @@ def test_the_log_is_signed_by_the_clerk_who_works_the_point(tmp_path):
     assert failed is None and "1 taken in" in out
     event = CustodyEvent.objects.get(parcel__tracking_number=number, kind=EventKind.INTAKE)
     assert event.actor == world.clerk.user
+
+
+def test_bad_rows_are_explained_in_chinese_by_default():
+    from django.utils import translation
+
+    from jianjian.parcels.scanfile import read_scans
+
+    with translation.override("zh-hans"):
+        found = read_scans("log.csv", "运单号,尺寸\n,M\nSF1,X\n".encode())
+    assert [e.message for e in found.errors] == ["缺少运单号。", "尺寸须为 S、M 或 L。"]

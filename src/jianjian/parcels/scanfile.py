@@ -102,5 +102,5 @@ def _row_error(line: int, row: dict[str, str]) -> uploads.RowError | None:
                 _("Longer than %(limit)d characters.") % {"limit": limit},
             )
     if row.get("size", "").upper() not in SIZES:
-        return uploads.RowError(line, "size", "size_invalid", _("The size must be S, M or L."))
+        return uploads.RowError(line, "size", "size_invalid", _("Size must be S, M or L."))
     return None
