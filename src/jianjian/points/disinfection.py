@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from jianjian import clock
 from jianjian.communities.models import Membership, StaffRole
 from jianjian.notify import outbox
+from jianjian.notify.models import Notification
 from jianjian.points.models import CollectionPoint, DisinfectionLog, DisinfectionTask
 
 
@@ -161,13 +162,27 @@ def alert_overdue(now: dt.datetime | None = None, community_id: int | None = Non
         admins = Membership.objects.filter(
             community_id=task.community_id, role=StaffRole.ADMIN
         ).select_related("user")
+        keys = {
+            m.user_id: f"disinfection:{task.pk}:{task.next_due_at:%Y%m%d%H%M}:{m.user_id}"
+            for m in admins
+        }
+        # A task stays overdue until it is logged, so every tick finds it again: the admins told
+        # already are skipped here rather than left to the unique key (an error in the
+        # database's log on each tick). The key still settles two workers racing.
+        told = set(
+            Notification.objects.filter(
+                community_id=task.community_id, dedup_key__in=list(keys.values())
+            ).values_list("dedup_key", flat=True)
+        )
         for membership in admins:
+            if keys[membership.user_id] in told:
+                continue
             with transaction.atomic():
                 row = outbox.enqueue(
                     parcel=None,
                     community_id=task.community_id,
                     cause="disinfection_overdue",
-                    dedup_key=f"disinfection:{task.pk}:{task.next_due_at:%Y%m%d%H%M}:{membership.user_id}",
+                    dedup_key=keys[membership.user_id],
                     address=membership.user.email,
                     body=body,
                 )
