@@ -422,10 +422,22 @@ def collecting_courier(community: Community, courier_id: int | str | None) -> Co
 
 
 def phone_of(user: User) -> str | None:
-    """The phone the user proved with a one-time code, if any."""
+    """The phone the user proved with a one-time code, if any.
+
+    A phone found is remembered on this request's user (a page asks for it many times); none
+    found is asked again, since the sign-in that proves a phone may be under way."""
     if not _authenticated(user):
         return None
-    return PhoneAccount.objects.filter(user=user).values_list("phone", flat=True).first()
+    memo = getattr(user, _PHONE_MEMO, None)
+    if memo is not None:
+        return memo  # type: ignore[no-any-return]
+    phone = PhoneAccount.objects.filter(user=user).values_list("phone", flat=True).first()
+    if phone is not None:
+        setattr(user, _PHONE_MEMO, phone)
+    return phone
+
+
+_PHONE_MEMO = "_jianjian_phone"
 
 
 def own_residents(user: User) -> QuerySet[Resident]:

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from jianjian import clock
 from jianjian.communities.models import Membership, PickupProxy, StaffRole
@@ -76,3 +78,13 @@ def test_the_case_desk_does_not_grow_with_cases(world, resident_client, client):
     _cases(world, 1)
     _small, large = assert_flat(lambda: client.get("/cases/"), lambda: _cases(world, 19))
     assert len(large.context["rows"]) == 20
+
+
+def test_me_reads_the_signed_in_phone_once(world, resident_client):
+    take_in(world, 3)
+    _grants_to_me(world, 2)
+    resident_client.get("/me/")  # warm-up
+    with CaptureQueriesContext(connection) as ctx:
+        assert resident_client.get("/me/").status_code == 200
+    reads = [q["sql"] for q in ctx if 'FROM "residents_phoneaccount"' in q["sql"]]
+    assert len(reads) == 1, reads
