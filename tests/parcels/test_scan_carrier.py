@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.utils import translation
 
 from jianjian.parcels import services
 from jianjian.parcels.errors import CarrierAmbiguous, InvalidInput
@@ -29,6 +30,18 @@ def test_a_number_of_two_carriers_asks_which_and_writes_nothing(world):
     assert exc.value.code == "carrier_ambiguous"
     assert exc.value.details["candidates"] == ["sto", "yunda"]
     assert not Parcel.objects.filter(tracking_number=number).exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "listed"),
+    [("zh-hans", "（申通快递、韵达快递）"), ("en", "(STO Express, Yunda Express)")],
+)
+def test_the_candidates_are_listed_as_each_language_lists(world, language, listed):
+    with translation.override(language), pytest.raises(CarrierAmbiguous) as exc:
+        services.intake(
+            world.counter, services.Scan(both_sto_and_yunda(), phone="138"), actor=world.clerk
+        )
+    assert listed in exc.value.message
 
 
 def test_the_carrier_picked_is_the_parcels_carrier(world):

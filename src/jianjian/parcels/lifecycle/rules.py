@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from jianjian import clock
@@ -184,7 +184,10 @@ def carrier_ambiguous(scanned: Scanned) -> CarrierAmbiguous:
         _("%(number)s fits several carriers (%(carriers)s): pick the carrier on the label.")
         % {
             "number": scanned.number,
-            "carriers": ", ".join(carrier_label(c) for c in scanned.undecided),
+            # Chinese lists names with the enumeration comma (中通、申通), English with ", ".
+            "carriers": pgettext("list separator", ", ").join(
+                carrier_label(c) for c in scanned.undecided
+            ),
         },
         candidates=list(scanned.undecided),
     )
