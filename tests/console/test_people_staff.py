@@ -202,3 +202,47 @@ def test_staff_list_shows_last_sign_in(client, world, admin_a):
     client.force_login(admin_a)
     page = client.get(reverse("console:staff", args=[world.community.slug])).content.decode()
     assert "seen" in page and "2026-03-04" in page
+
+
+def _invite_sf_wang(client, community, username):  # type: ignore[no-untyped-def]
+    return client.post(
+        reverse("console:staff_couriers", args=[community.slug]),
+        {
+            "carrier": Carrier.objects.get(code="sf").pk,
+            "name": "顺丰王师傅",
+            "phone": "137 0000 9999",
+            "username": username,
+        },
+    )
+
+
+def test_a_courier_who_serves_another_community_is_not_made_twice(
+    client, world, admin_a, other_world
+):
+    other_admin = get_user_model().objects.create_user("admin-b")
+    Membership.objects.create(user=other_admin, community=other_world.community, role="admin")
+    client.force_login(admin_a)
+    _link(_invite_sf_wang(client, world.community, "sf-wang"))
+    client.force_login(other_admin)
+
+    response = _invite_sf_wang(client, other_world.community, "sf-wang-2")
+
+    assert response.status_code == 200
+    assert 'data-testid="invite-link"' not in response.content.decode()  # signs in as before
+    courier = Courier.objects.get(phone="+8613700009999")  # one courier, not two
+    assert set(courier.communities.all()) == {world.community, other_world.community}
+    assert not get_user_model().objects.filter(username="sf-wang-2").exists()
+    assert AuditEntry.objects.filter(community=other_world.community, action="invite").exists()
+    # Inviting them again here is refused, with the reason on the phone field.
+    again = _invite_sf_wang(client, other_world.community, "sf-wang-3")
+    assert again.status_code == 422 and "已在为本社区送件" in again.content.decode()
+
+
+def test_a_courier_row_without_an_account_gets_the_account(client, world, admin_a):
+    world.sf_courier.phone = "13700009999"
+    world.sf_courier.save()
+    client.force_login(admin_a)
+    _link(_invite_sf_wang(client, world.community, "sf-wang"))
+    assert Courier.objects.filter(phone="+8613700009999").count() == 1
+    world.sf_courier.refresh_from_db()
+    assert world.sf_courier.user.username == "sf-wang"  # type: ignore[union-attr]

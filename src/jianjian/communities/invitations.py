@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from jianjian import clock
 from jianjian.communities.models import Community, Invitation, Membership, StaffRole
+from jianjian.communities.phones import normalize_phone
 from jianjian.couriers.models import Carrier, Courier
 from jianjian.points.models import CollectionPoint
 
@@ -123,11 +124,23 @@ def invite_staff(
 def invite_courier(
     community: Community, by: Any, *, username: str, name: str, phone: str, carrier: Carrier
 ) -> tuple[Courier, str]:
-    """A new courier account of ``carrier`` serving ``community``, and its link."""
+    """A courier of ``carrier`` serving ``community``, and the link to set their password.
+
+    A courier serves several communities: one the carrier already knows by this phone is the
+    same person, so they start serving this community too (with no new account and no link if
+    they already sign in) instead of becoming a second courier."""
     from jianjian.console import audit
 
+    known = (
+        Courier.objects.filter(carrier=carrier, phone=normalize_phone(phone), active=True)
+        .select_related("user")
+        .first()
+    )
+    if known is not None and known.user is not None:
+        return _serve_too(community, by, known), ""
     user = _new_user(username, name)
-    courier = Courier(carrier=carrier, name=name[:50], phone=phone, user=user)
+    courier = known or Courier(carrier=carrier, name=name[:50], phone=phone)
+    courier.user = user
     courier.save()
     courier.communities.add(community)
     token = _issue(community, user, COURIER, by)
@@ -140,6 +153,25 @@ def invite_courier(
         courier,
     )
     return courier, token
+
+
+def _serve_too(community: Community, by: Any, courier: Courier) -> Courier:
+    from jianjian.console import audit
+
+    if courier.communities.filter(pk=community.pk).exists():
+        raise ValidationError(
+            {"phone": _("%(name)s already serves this community.") % {"name": courier.name}}
+        )
+    courier.communities.add(community)
+    audit.record(
+        by,
+        community,
+        "invite",
+        _("%(name)s, a courier of %(carrier)s with an account already, now serves the community")
+        % {"name": courier.name, "carrier": courier.carrier.name},
+        courier,
+    )
+    return courier
 
 
 @transaction.atomic

@@ -123,13 +123,23 @@ def couriers(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             _fail(form, exc)
         else:
-            link = _link(request, token)
             form = CourierInviteForm()
-            messages.success(
-                request,
-                _("%(user)s invited. Send them the link below; it works once, for 7 days.")
-                % {"user": courier.name},
-            )
+            if token:
+                link = _link(request, token)
+                messages.success(
+                    request,
+                    _("%(user)s invited. Send them the link below; it works once, for 7 days.")
+                    % {"user": courier.name},
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "%(user)s has an account already: they now serve this community and "
+                        "sign in as before."
+                    )
+                    % {"user": courier.name},
+                )
     context = _couriers_context(community, request.user) | {"form": form, "link": link}
     return render(
         request, "console/people/couriers.html", context, status=422 if form.errors else 200
