@@ -32,7 +32,7 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def _worker_env(peer: peers.ProviderPeer) -> dict[str, str]:
+def _worker_env(peer: peers.ProviderPeer, claim_seconds: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         JIANJIAN_DATABASE_URL=_database_url(),
@@ -42,17 +42,18 @@ def _worker_env(peer: peers.ProviderPeer) -> dict[str, str]:
         JIANJIAN_TENCENT_SMS_SDK_APP_ID="1400000001",
         JIANJIAN_TENCENT_SMS_SIGN_NAME="件件有着落",
         JIANJIAN_TENCENT_SMS_ENDPOINT=f"{peer.url}/tencent/",
-        JIANJIAN_NOTIFY_CLAIM_SECONDS="3",
+        JIANJIAN_NOTIFY_CLAIM_SECONDS=str(claim_seconds),
         JIANJIAN_WORKER_POLL_SECONDS="1",
         **{f"JIANJIAN_SMS_TEMPLATE_{c.upper()}": f"10{i}" for i, c in enumerate(SMS_PARAMS)},
     )
     return env
 
 
-def _start(peer: peers.ProviderPeer) -> subprocess.Popen[bytes]:
+def _start(peer: peers.ProviderPeer, claim_seconds: int = 3) -> subprocess.Popen[bytes]:
+    """A worker process; a killed worker's claims come due again after ``claim_seconds``."""
     return subprocess.Popen(
         [sys.executable, "-m", "jianjian.cli", "worker"],
-        env=_worker_env(peer),
+        env=_worker_env(peer, claim_seconds),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -127,7 +128,10 @@ def test_killed_worker_loses_nothing(peer, workers):
 def test_two_workers_send_each_notification_once(peer, workers):
     keys = _queue(40)
     peer.delay = 0.02
-    workers.extend([_start(peer), _start(peer)])
+    # Nobody dies here, so no claim may run out: a lease as long as a real deployment's. (With the
+    # kill tests' 3 s, a loaded machine can take longer than that over one claimed batch, and the
+    # other worker would rightly send its rows again.)
+    workers.extend([_start(peer, claim_seconds=120), _start(peer, claim_seconds=120)])
     _wait_for(_all_sent, "every notification to be sent", workers)
     sent = Counter(r.key for r in peer.received)
     assert sent == Counter(keys)
