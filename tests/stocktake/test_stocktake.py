@@ -222,3 +222,38 @@ def test_two_clerks_starting_at_once_share_one_stocktake(world):
     first = st.start(world.counter, actor=world.clerk)
     second = st.start(world.counter, actor=services.Actor.system("other"))
     assert first.pk == second.pk
+
+
+def test_a_stray_number_of_two_carriers_is_taken_in_with_the_carrier_on_its_label(world, client):
+    from django.urls import reverse
+
+    from jianjian.parcels.errors import CarrierAmbiguous
+    from tests.factories import make_clerk
+
+    number = "430000009000001"  # STO's 15-digit format and Yunda's
+    take = st.start(world.counter, actor=world.clerk)
+    st.scan(take, number, actor=world.clerk)
+    client.force_login(make_clerk(world))
+    page = client.get(reverse("stocktake:session", args=[take.pk])).content.decode()
+    assert f'data-testid="carrier-{number}"' in page
+    assert 'value="sto"' in page and 'value="yunda"' in page
+    with pytest.raises(CarrierAmbiguous):  # without the carrier: asked, nothing written
+        st.resolve(take, number, A.TAKE_IN, actor=world.clerk, phone=world.residents[0].phone)
+    assert not Parcel.objects.filter(tracking_number=number).exists()
+
+    response = client.post(
+        reverse("stocktake:resolve", args=[take.pk]),
+        {
+            "number": number,
+            "action": A.TAKE_IN,
+            "phone_last4": "5678",
+            "flat": "3-2-501",
+            "carrier": "yunda",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 200
+    parcel = Parcel.objects.get(tracking_number=number)
+    assert parcel.carrier.code == "yunda" and parcel.state == ParcelState.AT_POINT
+    assert_custody_ok(world)

@@ -9,7 +9,7 @@ and the final report. So whatever a stocktake does, ``jianjian check`` still agr
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,9 +20,10 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from jianjian import clock
 from jianjian.communities.models import Community
-from jianjian.couriers.recognition import normalize_tracking
+from jianjian.couriers.recognition import normalize_tracking, recognize
 from jianjian.parcels import services
 from jianjian.parcels.errors import InvalidInput, InvalidTransition, NotFound
+from jianjian.parcels.lifecycle.rules import carrier_label
 from jianjian.parcels.models import Method, Parcel, ParcelState
 from jianjian.parcels.policy import overdue_after
 from jianjian.points.models import CollectionPoint
@@ -82,6 +83,20 @@ class Line:
     @property
     def label(self) -> str:
         return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def carrier_choices(self) -> list[tuple[str, str]]:
+        """For a number never on record that fits several carriers: the carriers it may be, so
+        taking it in names one (the label on the parcel says which)."""
+        if self.parcel is not None:
+            return []
+        try:
+            found = recognize(self.number)
+        except ValidationError:
+            return []
+        if not found.ambiguous:
+            return []
+        return [(code, carrier_label(code)) for code in found.candidates]
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -273,6 +288,7 @@ def resolve(
     phone: str = "",
     phone_last4: str = "",
     flat: str = "",
+    carrier: str = "",
 ) -> StocktakeResolution:
     """Settle one discrepancy. The custody change and its resolution row commit together."""
     with transaction.atomic():
@@ -285,7 +301,10 @@ def resolve(
                 % {"number": line.number, "action": _action_label(action)},
                 code="resolution_not_allowed",
             )
-        parcel = _apply(stocktake, line, action, actor, note, phone, phone_last4, flat)
+        typed = services.Scan(
+            line.number, phone=phone, phone_last4=phone_last4, flat=flat, carrier=carrier
+        )
+        parcel = _apply(stocktake, line, action, actor, note, typed)
         return StocktakeResolution.objects.create(
             stocktake=stocktake,
             tracking_number=line.number,
@@ -311,9 +330,7 @@ def _apply(
     action: str,
     actor: services.Actor,
     note: str,
-    phone: str,
-    phone_last4: str,
-    flat: str,
+    typed: services.Scan,
 ) -> Parcel | None:
     point = stocktake.point
     method = Method.STOCKTAKE
@@ -329,17 +346,9 @@ def _apply(
         assert line.parcel is not None
         return services.mark_found(line.parcel, point=point, actor=actor, method=method)
     if action == A.TAKE_IN:
-        result = services.intake(
-            point,
-            line.number,
-            actor=actor,
-            method=method,
-            phone=phone,
-            phone_last4=phone_last4,
-            flat=flat,
-            # It is already on the shelf: the day's capacity cannot refuse it.
-            override_reason=_("found on the shelf at stocktake"),
-        )
+        # It is already on the shelf: the day's capacity cannot refuse it.
+        scan = replace(typed, override_reason=_("found on the shelf at stocktake"))
+        result = services.intake(point, scan, actor=actor, method=method)
         return result.parcel
     return line.parcel  # handed to the admin: recorded on the resolution only
 

@@ -104,6 +104,7 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
             phone=post.get("phone", ""),
             phone_last4=post.get("phone_last4", ""),
             flat=post.get("flat", ""),
+            carrier=post.get("carrier", "")[:20],
         )
     except ParcelError as exc:
         return _panel(request, take, exc.message)
