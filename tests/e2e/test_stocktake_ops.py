@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from jianjian.communities.models import Membership, StaffRole
 from jianjian.parcels import services
 from jianjian.parcels.fold import check
-from jianjian.parcels.models import ParcelState
+from jianjian.parcels.models import Parcel, ParcelState
 from jianjian.points import disinfection
 from jianjian.points.models import DisinfectionLog
 from tests.e2e.conftest import PHONE, TABLET, screenshot, wait_swapped
@@ -56,12 +56,14 @@ def test_stocktake_disinfection_and_dashboard_in_the_browser(page_factory, langu
     page.goto(f"/stocktake/point/{world.counter.pk}/")
     page.click("[data-testid=start]")
     page.wait_for_selector("[data-testid=scan]")
-    for number in (on_shelf.tracking_number, stray.tracking_number):
+    # A parcel on the shelf that was never taken in, whose number fits STO and Yunda alike.
+    unlisted = "430000009000002"
+    for number in (on_shelf.tracking_number, stray.tracking_number, unlisted):
         page.fill("[data-testid=scan]", number)
         page.press("[data-testid=scan]", "Enter")
         wait_swapped(page, f"[data-testid=last]:has-text('{number}')")
     assert page.inner_text("[data-testid=missing-count]") == "1"
-    assert page.inner_text("[data-testid=unexpected-count]") == "1"
+    assert page.inner_text("[data-testid=unexpected-count]") == "2"
     page.wait_for_selector(f"[data-testid=missing-{lost.tracking_number}]")
     page.wait_for_selector(f"[data-testid=unexpected-{stray.tracking_number}]")
     screenshot(page, f"stocktake-discrepancies-{language}-phone")
@@ -69,7 +71,16 @@ def test_stocktake_disinfection_and_dashboard_in_the_browser(page_factory, langu
     page.click(f"[data-testid=do-mark_missing-{lost.tracking_number}]")
     wait_swapped(page, f"[data-testid=resolved-{lost.tracking_number}]")
     page.click(f"[data-testid=do-move_here-{stray.tracking_number}]")
-    page.wait_for_selector(f"[data-testid=resolved-{stray.tracking_number}]")
+    wait_swapped(page, f"[data-testid=resolved-{stray.tracking_number}]")
+    row = page.locator(
+        f"[data-testid=unexpected-{unlisted}] form:has([data-testid=do-take_in-{unlisted}])"
+    )
+    row.locator("input[name=phone_last4]").fill("5678")
+    row.locator("input[name=flat]").fill("3-2-501")
+    row.locator(f"[data-testid=carrier-{unlisted}]").select_option("yunda")
+    page.click(f"[data-testid=do-take_in-{unlisted}]")
+    wait_swapped(page, f"[data-testid=resolved-{unlisted}]")
+    assert Parcel.objects.get(tracking_number=unlisted).carrier.code == "yunda"
     assert page.inner_text("[data-testid=missing-count]") == "0"
     assert page.inner_text("[data-testid=unexpected-count]") == "0"
     screenshot(page, f"stocktake-resolved-{language}-phone")
