@@ -221,7 +221,8 @@ def _end(parcel: Parcel, form: EndForm, actor: services.Actor) -> str:
 def end_preadvice(request: HttpRequest, parcel_id: int) -> HttpResponse:
     """Confirm, then end one of the courier's announced parcels (cancel, door, neighbour)."""
     parcel = access.courier_parcel_for(request.user, parcel_id)
-    form = EndForm(request.POST or None)
+    # Bound on every POST, an empty one too: it must say what is missing.
+    form = EndForm(request.POST if request.method == "POST" else None)
     refused = ""
     status = 200
     if parcel.state != ParcelState.ANNOUNCED:
