@@ -12,9 +12,9 @@ import pytest
 import time_machine
 
 from jianjian.notify import outbox
-from jianjian.notify.outbox import ENDED_CAUSES
 from jianjian.notify.messages import SMS_PARAM_MAX, SMS_PARAMS, deadline_text
 from jianjian.notify.models import Notification
+from jianjian.notify.outbox import ENDED_CAUSES
 from jianjian.notify.worker import drain
 from jianjian.parcels import services
 from tests.factories import tracking

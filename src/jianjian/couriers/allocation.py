@@ -307,9 +307,7 @@ def _store_overflow(
         Overflow.objects.filter(community_id=community.pk).filter(where).delete()
     for reasons, ids in changed.items():
         for where in bulk.in_filters("parcel_id", sorted(ids)):
-            Overflow.objects.filter(community_id=community.pk).filter(where).update(
-                reasons=reasons
-            )
+            Overflow.objects.filter(community_id=community.pk).filter(where).update(reasons=reasons)
     rows = [
         {"community_id": community.pk, "parcel_id": pid, "reasons": wanted[pid], "computed_at": now}
         for pid in fresh

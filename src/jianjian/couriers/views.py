@@ -13,9 +13,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from jianjian import access
 from jianjian.communities.models import Community
@@ -255,6 +255,7 @@ def _refusal(parcel: Parcel) -> str:
             "%(number)s has already been taken in at %(point)s: its pre-advice is over and "
             "there is nothing to end."
         ) % {"number": parcel.tracking_number, "point": parcel.point.name}
-    return _(
-        "%(number)s is no longer announced (%(state)s): there is nothing to end."
-    ) % {"number": parcel.tracking_number, "state": ParcelState(parcel.state).label}
+    return _("%(number)s is no longer announced (%(state)s): there is nothing to end.") % {
+        "number": parcel.tracking_number,
+        "state": ParcelState(parcel.state).label,
+    }

@@ -425,7 +425,9 @@ def preadvice_ended_group(community: Community, numbers: Sequence[str], day: dt.
         **_ended_courier_context(community, numbers, day, settings.LANGUAGE_CODE),
     )
     return sum(
-        to_robot(robot, "preadvice_ended_group", f"preadvice_ended:{day.isoformat()}:{robot.pk}", text)
+        to_robot(
+            robot, "preadvice_ended_group", f"preadvice_ended:{day.isoformat()}:{robot.pk}", text
+        )
         for robot in robots(community.pk, "couriers")
     )
 

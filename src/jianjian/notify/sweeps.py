@@ -294,9 +294,7 @@ def run_sweeps(now: dt.datetime) -> int:
     prune_idempotency_keys(now)  # housekeeping: queues nothing, so not counted
     # The daily round first: the morning board then shows the day's plan as re-made.
     ended = sweep_rounds(now)
-    return (
-        ended + sweep_parcels(now) + sweep_digests(now) + alert_overdue(now) + sweep_boards(now)
-    )
+    return ended + sweep_parcels(now) + sweep_digests(now) + alert_overdue(now) + sweep_boards(now)
 
 
 def prune_idempotency_keys(now: dt.datetime | None = None) -> int:
