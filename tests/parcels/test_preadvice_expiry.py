@@ -152,3 +152,23 @@ def test_overflow_keeps_its_since_when_its_reasons_change(world):
     allocation.reallocate(world.community, now=MONDAY + dt.timedelta(hours=1))
     again = Overflow.objects.get(parcel=parcel)
     assert again.reasons != row.reasons and again.computed_at == row.computed_at
+
+
+def test_a_closure_that_starts_tomorrow_takes_effect_at_tomorrows_re_plan(world):
+    from jianjian.points.models import PointClosure
+
+    world.locker.daily_capacity = 0
+    world.locker.save()
+    with time_machine.travel(MONDAY, tick=False):
+        parcel = _announce(world)
+        PointClosure.objects.create(
+            community=world.community,
+            point=world.counter,
+            starts_on=dt.date(2026, 3, 3),
+            ends_on=dt.date(2026, 3, 3),
+            reason="装修",
+        )
+        allocation.reallocate(world.community)
+    assert Parcel.objects.get(pk=parcel.pk).planned_point_id == world.counter.pk  # open today
+    _round_at(MONDAY + SHANGHAI_MIDNIGHT + dt.timedelta(minutes=1))  # Tuesday: closed
+    assert Parcel.objects.get(pk=parcel.pk).planned_point_id == world.counter2.pk

@@ -192,10 +192,12 @@ def sweep_rounds(now: dt.datetime) -> int:
     """
     zones = list(Community.objects.order_by("pk").values_list("pk", "time_zone"))
     days = {cid: now.astimezone(ZoneInfo(tz)).date() for cid, tz in zones}
+    # By community, day and kind: the claims' unique index answers it, however many days of
+    # claims the table holds.
     done = set(
-        BoardPost.objects.filter(kind=ROUND, day__in=set(days.values())).values_list(
-            "community_id", "day"
-        )
+        BoardPost.objects.filter(
+            community_id__in=list(days), day__in=set(days.values()), kind=ROUND
+        ).values_list("community_id", "day")
     )
     return sum(
         community_round(cid, day, now) for cid, day in days.items() if (cid, day) not in done
