@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from jianjian import bulk
 from jianjian.communities.models import Community
 from jianjian.communities.phones import mask_name, mask_phone
 from jianjian.notify import outbox
@@ -177,7 +178,9 @@ def queue_digest(robot: GroupRobot, now: dt.datetime) -> int:
 
 # --- the daily round: pre-advice that ends, and the day's re-plan ------------------------------
 
-ROUND = "round"  # the BoardPost kind that claims a community's round for a local day
+# A round is claimed like a board message: a BoardPost row unique per (community, local day,
+# kind), with its own kind — the same claim, no table of its own.
+ROUND = "round"
 
 
 def sweep_rounds(now: dt.datetime) -> int:
@@ -186,9 +189,9 @@ def sweep_rounds(now: dt.datetime) -> int:
     room; a closure that starts today takes effect), release overflow unplaced too long, and
     tell the couriers. Returns how many parcels' pre-advice ended.
 
-    Finding the rounds due is two small reads over all communities (their time zones, and the
-    claims of the last days) — a deliberate fan-out like the other sweeps' reads of what is due;
-    everything a round then reads or writes names its community.
+    Finding the rounds due reads every community's time zone (the tenant table itself, a
+    deliberate fan-out like the other sweeps' reads of what is due) and today's claims by
+    community; everything a round then reads or writes names its community.
     """
     zones = list(Community.objects.order_by("pk").values_list("pk", "time_zone"))
     days = {cid: now.astimezone(ZoneInfo(tz)).date() for cid, tz in zones}
@@ -209,7 +212,11 @@ def community_round(community_id: int, day: dt.date, now: dt.datetime) -> int:
     :class:`BoardPost` row unique per (community, day, kind): a second worker at the same moment
     waits on that row and then finds it taken, and a crash leaves the whole round to the next
     tick. Each parcel still ends through the lifecycle verb, which locks it and checks it is
-    announced, so nothing ends twice however the rounds overlap."""
+    announced, so nothing ends twice however the rounds overlap.
+
+    The round holds the community's point locks while it runs (an intake at that moment waits):
+    it runs at local midnight, and a usual night ends a handful of parcels and re-plans what is
+    announced in a few set-based statements."""
     from jianjian.couriers import allocation
     from jianjian.couriers.models import Overflow
 
@@ -233,15 +240,14 @@ def community_round(community_id: int, day: dt.date, now: dt.datetime) -> int:
             community_id=community_id,
             computed_at__lt=now - dt.timedelta(days=community.overflow_release_days),
         ).values_list("parcel_id", flat=True)
-        released_ids = list(unplaced)
-        released = _end_all(
-            Parcel.objects.filter(
-                community_id=community_id, pk__in=released_ids, state=ParcelState.ANNOUNCED
-            ),
-            expire.OVERFLOW,
-        )
+        released_ids = sorted(unplaced)
+        released: list[Parcel] = []
+        for where in bulk.in_filters("pk", released_ids):
+            mine = Parcel.objects.filter(community_id=community_id, state=ParcelState.ANNOUNCED)
+            released += _end_all(mine.filter(where), expire.OVERFLOW)
         # Released parcels are off the plan: their overflow rows go with them.
-        Overflow.objects.filter(community_id=community_id, parcel_id__in=released_ids).delete()
+        for where in bulk.in_filters("parcel_id", released_ids):
+            Overflow.objects.filter(community_id=community_id).filter(where).delete()
         _tell_couriers(community, ended + released, day)
     return len(ended) + len(released)
 
