@@ -202,7 +202,7 @@ def test_two_concurrent_rounds_expire_replan_and_release_once(monkeypatch, attem
         return parcel.pk
 
     stale = [announce() for _ in range(STALE)]
-    Parcel.objects.filter(pk__in=stale).update(announced_at=now - dt.timedelta(days=30))
+    Parcel.objects.filter(pk__in=stale).update(announced_at=now - dt.timedelta(days=8))
     overflowed = [announce() for _ in range(OVERFLOWED)]
     allocation.reallocate(world.community, now)
     Overflow.objects.filter(parcel_id__in=overflowed).update(

@@ -172,3 +172,18 @@ def test_a_closure_that_starts_tomorrow_takes_effect_at_tomorrows_re_plan(world)
     assert Parcel.objects.get(pk=parcel.pk).planned_point_id == world.counter.pk  # open today
     _round_at(MONDAY + SHANGHAI_MIDNIGHT + dt.timedelta(minutes=1))  # Tuesday: closed
     assert Parcel.objects.get(pk=parcel.pk).planned_point_id == world.counter2.pk
+
+
+def test_a_pre_advice_long_past_its_expiry_ends_without_a_message(world):
+    """The first round after an upgrade (or weeks without a worker) ends old pre-advice quietly:
+    a message about a parcel announced a month ago helps nobody."""
+    with time_machine.travel(MONDAY, tick=False):
+        old = _announce(world)
+    with time_machine.travel(MONDAY + dt.timedelta(days=25), tick=False):
+        recent = _announce(world, 1)
+    _round_at(MONDAY + dt.timedelta(days=33))
+    for parcel in (old, recent):
+        assert Parcel.objects.get(pk=parcel.pk).state == ParcelState.EXPIRED
+    assert not Notification.objects.filter(parcel=old).exists()
+    assert Notification.objects.filter(parcel=recent, cause="expired").count() == 1
+    assert check(world.community.pk).ok

@@ -11,6 +11,8 @@ the worker's daily round (:func:`jianjian.notify.sweeps.sweep_rounds`).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -41,5 +43,19 @@ def expire_announced(
     parcel.state = ParcelState.EXPIRED
     parcel.closed_at = now
     event = record(parcel, EventKind.EXPIRE, actor, method, now, data={"reason": reason})
-    outbox.preadvice_ended(parcel, event)
+    if _news(parcel, reason, now):
+        outbox.preadvice_ended(parcel, event)
     return parcel
+
+
+# A pre-advice is news to its resident for a couple of days after it is due to expire. Older ones
+# (the first round after an upgrade, or after the worker was down for weeks) end quietly: an SMS
+# about a parcel announced months ago helps nobody.
+NEWS_DAYS = 2
+
+
+def _news(parcel: Parcel, reason: str, now: dt.datetime) -> bool:
+    if reason != AGE or parcel.announced_at is None:
+        return True
+    days = parcel.community.announced_expire_days + NEWS_DAYS
+    return now - parcel.announced_at <= dt.timedelta(days=days)
