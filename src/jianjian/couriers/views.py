@@ -1,7 +1,8 @@
-"""The courier's pages (phone first): today's drop plan, receipts, returns, manifest upload.
+"""The courier's pages (phone first): today's drop plan, receipts, returns, manifest upload, and
+ending an announced parcel's pre-advice (delivered to the door, left with a neighbour, cancelled).
 
 Thin: permission lookups come from :mod:`jianjian.access`, reads from :mod:`.plans`, the import
-from :mod:`.manifests`.
+from :mod:`.manifests`, state changes from the lifecycle verbs in :mod:`jianjian.parcels.services`.
 """
 
 from __future__ import annotations
