@@ -888,3 +888,24 @@ def link_request_for(user: User, community: Community, pk: int | str) -> Any:
         return link_requests(user, community).get(pk=int(pk))
     except (LinkRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# --- the courier's own page: ending a pre-advice -----------------------------------------------
+
+
+def courier_parcel_for(user: User, parcel_id: int | str) -> Parcel:
+    """A parcel the signed-in courier may end the pre-advice of on their page: one of their
+    carrier's, in a community they serve — or 404 (another carrier's parcel, another community's,
+    or no courier at all). Whether it can still end (it must still be announced) is the
+    lifecycle's to say, with a message the courier reads."""
+    courier = courier_of(user)
+    if courier is None:
+        raise Http404
+    try:
+        return (
+            _carrier_parcels(courier.carrier_id, courier.communities.all())
+            .select_related("community", "carrier", "point")
+            .get(pk=int(parcel_id))
+        )
+    except (Parcel.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

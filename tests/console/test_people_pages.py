@@ -109,6 +109,8 @@ def test_community_policy_saves_with_its_audit_entry(client, world, admin_a):
     data = {
         "name": world.community.name,
         "hold_days": "5",
+        "announced_expire_days": "10",
+        "overflow_release_days": "3",
         "reminder_hours": "48，24",
         "quiet_start": "22:00",
         "quiet_end": "07:30",
@@ -118,6 +120,8 @@ def test_community_policy_saves_with_its_audit_entry(client, world, admin_a):
     assert client.post(url, data).status_code == 302
     world.community.refresh_from_db()
     assert world.community.hold_days == 5 and world.community.reminder_hours == [24, 48]
+    assert world.community.announced_expire_days == 10
+    assert world.community.overflow_release_days == 3
     assert world.community.quiet_start == dt.time(22) and world.community.sms_sign == "时代花园"
     assert world.community.default_language == "en"
     entry = AuditEntry.objects.get(community=world.community, action="update")
@@ -130,6 +134,8 @@ def test_community_policy_errors_are_in_the_users_language(client, world, admin_
     bad = {
         "name": "x",
         "hold_days": "0",
+        "announced_expire_days": "61",
+        "overflow_release_days": "0",
         "reminder_hours": "24, soon",
         "quiet_start": "25:00",
         "quiet_end": "07:00",
@@ -141,9 +147,12 @@ def test_community_policy_errors_are_in_the_users_language(client, world, admin_
     text = page.content.decode()
     assert "The hold period is between 1 and 60 days." in text
     assert "Write whole hours separated by commas" in text
+    assert "Pre-advice expires after between 1 and 60 days." in text
+    assert "Overflow is released after between 1 and 30 days." in text
     client.cookies["django_language"] = "zh-hans"
     zh = client.post(url, bad).content.decode()
     assert "The hold period is between 1 and 60 days." not in zh
+    assert "预报有效期为 1 到 60 天。" in zh and "释放期限为 1 到 30 天。" in zh
     world.community.refresh_from_db()
     assert world.community.hold_days == 7 and not AuditEntry.objects.exists()
 

@@ -168,3 +168,68 @@ def test_one_digest_a_day_even_when_the_sweeps_race_at_the_digest_hour(monkeypat
     assert robot.next_digest_at is not None and robot.next_digest_at > now
     digests = Notification.objects.filter(cause="digest").values_list("dedup_key", flat=True)
     assert len(set(digests)) == len(list(digests)) >= 1
+
+
+STALE, OVERFLOWED = 4, 3
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_two_concurrent_rounds_expire_replan_and_release_once(monkeypatch, attempt):
+    from jianjian.couriers import allocation
+    from jianjian.couriers.models import Overflow
+    from jianjian.notify.models import BoardPost
+    from jianjian.notify.sweeps import ROUND
+    from jianjian.parcels import services
+    from jianjian.parcels.fold import check
+    from jianjian.parcels.matching import RecipientInfo
+    from jianjian.parcels.models import CustodyEvent
+    from tests.factories import tracking
+
+    world = make_world()
+    for point in world.points:
+        point.daily_capacity = 0
+        point.save()
+    now = timezone.now()
+
+    def announce() -> int:
+        parcel, _created = services.announce(
+            world.community,
+            tracking(),
+            actor=world.clerk,
+            recipient=RecipientInfo(resident=world.residents[0]),
+            courier=world.sf_courier,
+        )
+        return parcel.pk
+
+    stale = [announce() for _ in range(STALE)]
+    Parcel.objects.filter(pk__in=stale).update(announced_at=now - dt.timedelta(days=8))
+    overflowed = [announce() for _ in range(OVERFLOWED)]
+    allocation.reallocate(world.community, now)
+    Overflow.objects.filter(parcel_id__in=overflowed).update(
+        computed_at=now - dt.timedelta(days=10)
+    )
+    replans: Counter[int] = Counter()
+    real = allocation.reallocate
+
+    def counted(community, *args, **kwargs):  # type: ignore[no-untyped-def]
+        replans[community.pk] += 1
+        return real(community, *args, **kwargs)
+
+    monkeypatch.setattr(allocation, "reallocate", counted)
+
+    results = _two_workers_at_once(now)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert replans == Counter({world.community.pk: 1})
+    assert BoardPost.objects.filter(community=world.community, kind=ROUND).count() == 1
+    ended = Counter(
+        CustodyEvent.objects.filter(kind="expire").values_list("parcel_id", "data__reason")
+    )
+    assert ended == Counter(
+        {(pk, "age"): 1 for pk in stale} | {(pk, "overflow"): 1 for pk in overflowed}
+    )
+    rows = Counter(Notification.objects.values_list("cause", flat=True))
+    assert rows["expired"] == STALE and rows["released"] == OVERFLOWED
+    assert rows["preadvice_ended_courier"] == 1
+    assert check(world.community.pk).ok
+    assert _two_workers_at_once(now) == [0, 0]

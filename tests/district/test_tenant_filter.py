@@ -33,9 +33,11 @@ from django.test import Client
 from django.utils import timezone
 
 from jianjian.communities.models import Membership, StaffRole
+from jianjian.couriers.models import Overflow
 from jianjian.couriers.tokens import create_token
 from jianjian.notify.models import GroupRobot, RobotKind, RobotPurpose
 from jianjian.notify.sweeps import run_sweeps
+from jianjian.parcels import services
 from jianjian.parcels.models import Parcel
 from jianjian.points.models import DisinfectionTask
 from jianjian.reports.figures import compute
@@ -73,6 +75,8 @@ FAN_OUT = {
     ("notify/sweeps.py", "sweep_digests"),
     ("points/disinfection.py", "alert_overdue"),
     ("notify/board.py", "sweep_boards"),
+    # The daily round: the communities' time zones and the round claims of the last days.
+    ("notify/sweeps.py", "sweep_rounds"),
 }
 SRC = str(Path(__file__).resolve().parents[2] / "src" / "jianjian")
 LIFECYCLE = ("parcels/services.py", "parcels/lifecycle/")
@@ -209,8 +213,26 @@ def sweeps(world: World) -> Capture:
         interval_hours=4,
         next_due_at=now - dt.timedelta(hours=1),
     )
+    # The daily round: one stale pre-advice to expire, one overflow parcel to release.
+    stale, _new = services.announce(world.community, tracking(), actor=world.clerk)
+    Parcel.objects.filter(pk=stale.pk).update(announced_at=now - dt.timedelta(days=30))
+    unplaced, _new = services.announce(world.community, tracking(), actor=world.clerk)
+    Overflow.objects.create(
+        community=world.community,
+        parcel=unplaced,
+        reasons="no_capacity",
+        computed_at=now - dt.timedelta(days=30),
+    )
+    world.counter.daily_capacity = 2  # today's two scans fill it: the overflow stays unplaced
+    world.counter.save()
+    for point in (world.counter2, world.locker):
+        point.daily_capacity = 0
+        point.save()
     with captured() as capture:
         assert run_sweeps(now) > 0
+    assert set(
+        Parcel.objects.filter(pk__in=[stale.pk, unplaced.pk]).values_list("state", flat=True)
+    ) == {"expired"}
     return capture
 
 
@@ -283,7 +305,13 @@ def test_only_the_sweeps_reads_of_what_is_due_fan_out():
     world = make_world(capacity=1000)
     capture = sweeps(world)
     fanned = {o.split(" ")[1] for s, o in capture.statements if _misses_tenant(s) and _fan_out(o)}
-    assert fanned <= {"sweep_parcels", "sweep_digests", "alert_overdue", "sweep_boards"}
+    assert fanned <= {
+        "sweep_parcels",
+        "sweep_digests",
+        "alert_overdue",
+        "sweep_boards",
+        "sweep_rounds",
+    }
     acting = [s for s, o in capture.statements if _tables(s) and not _fan_out(o)]
     assert acting, "the sweeps acted on something, each statement naming its community"
 

@@ -14,6 +14,7 @@ import time_machine
 from jianjian.notify import outbox
 from jianjian.notify.messages import SMS_PARAM_MAX, SMS_PARAMS, deadline_text
 from jianjian.notify.models import Notification
+from jianjian.notify.outbox import ENDED_CAUSES
 from jianjian.notify.worker import drain
 from jianjian.parcels import services
 from tests.factories import tracking
@@ -159,7 +160,7 @@ def _readme_templates() -> dict[str, tuple[str, str]]:
 
 def test_readme_lists_a_registrable_template_per_resident_cause():
     templates = _readme_templates()
-    assert set(templates) == {*CODED, "collected", "returned"}
+    assert set(templates) == {*CODED, "collected", "returned", *ENDED_CAUSES}
     for cause, (aliyun, tencent) in templates.items():
         names = re.findall(r"\$\{(\w+)\}", aliyun)
         assert tuple(names) == SMS_PARAMS[cause], cause  # each once, in SMS_PARAMS order
@@ -180,3 +181,16 @@ def test_the_registered_template_reads_exactly_as_the_chinese_text(world):
         aliyun = templates[row.cause][0]
         filled = re.sub(r"\$\{(\w+)\}", lambda m, p=row.params: p[m.group(1)], aliyun)
         assert row.body == f"【{world.community.name}】{filled}"
+
+
+@pytest.mark.django_db
+def test_the_registered_pre_advice_endings_read_exactly_as_the_chinese_texts(world):
+    from tests.notify.test_preadvice_notices import _texts
+
+    templates = _readme_templates()
+    texts = _texts(world, "zh-hans")
+    assert set(texts) == set(ENDED_CAUSES)
+    for cause, (_parcel, row) in texts.items():
+        aliyun = templates[cause][0]
+        filled = re.sub(r"\$\{(\w+)\}", lambda m, p=row.params: p[m.group(1)], aliyun)
+        assert row.body == f"【{world.community.name}】{filled}", cause

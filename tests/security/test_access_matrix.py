@@ -325,6 +325,14 @@ ROUTES = [
     Route("get", "/courier/manifest/", page(("courier",))),
     Route("get", "/courier/plan/{slug}.csv", page(("courier",))),
     Route("get", "/courier/plan/{other_slug}.csv", page(())),
+    # Ending a pre-advice: the courier's carrier's parcels in its communities; one already taken
+    # in is refused with a message (409); another community's parcel is not found.
+    Route("get", "/courier/parcel/{announced}/end/", page(("courier",))),
+    Route(
+        "post", "/courier/parcel/{announced}/end/", page(("courier",), ok=302), {"outcome": "door"}
+    ),
+    Route("post", "/courier/parcel/{parcel}/end/", page(("courier",), ok=409), {"outcome": "door"}),
+    Route("get", "/courier/parcel/{other_parcel}/end/", page(())),
     # --- the resident's pages (signed in with a one-time code) --------------------------------
     # Lists of the signed-in person's own things: every session gets its own (maybe empty) list.
     Route("get", "/me/", page(SESSIONS)),

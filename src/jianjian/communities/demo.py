@@ -318,10 +318,12 @@ def _parcels(
             recipient=RecipientInfo(resident=resident),
             planned_point=resident.preferred_point or points[0],
         )
-    # Two pre-advices end without reaching a point: one cancelled, one left with a neighbour.
-    gone, next_door = Parcel.objects.filter(community=community, state="announced")[:2]
+    # Three pre-advices end without reaching a point: one cancelled, one left with a neighbour,
+    # one that never came (expired, as the worker's daily round ends it).
+    gone, next_door, never = Parcel.objects.filter(community=community, state="announced")[:3]
     services.cancel_announced(gone, actor=services.Actor.system("demo"), reason="寄件人撤回")
     services.delivered_elsewhere(next_door, actor=clerk, place="neighbour", holder="邻居 3-2-502")
+    services.expire_announced(never, actor=services.Actor.system("worker"), reason="age")
 
 
 def _after(

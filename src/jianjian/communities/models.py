@@ -36,6 +36,22 @@ class Community(models.Model):
         default=7,
         help_text=_("A parcel not collected after this many days is dead and returned."),
     )
+    # Pre-advice that ends by itself (jianjian.notify.sweeps.sweep_rounds, once a local day):
+    # an announced parcel older than this ends, and so does one the drop plan has found no room
+    # for during more than that many days.
+    announced_expire_days = models.PositiveSmallIntegerField(
+        _("pre-advice expires after (days)"),
+        default=7,
+        help_text=_("An announced parcel that has not arrived after this many days ends."),
+    )
+    overflow_release_days = models.PositiveSmallIntegerField(
+        _("overflow released after (days)"),
+        default=2,
+        help_text=_(
+            "An announced parcel the drop plan has found no room for during more than this many "
+            "days is released: the courier delivers it otherwise."
+        ),
+    )
     reminder_hours = models.JSONField(
         _("reminders (hours after intake)"), default=default_reminder_hours
     )
@@ -75,6 +91,22 @@ class Community(models.Model):
             )
         if self.hold_days < 1:
             raise ValidationError({"hold_days": gettext("The hold period is at least one day.")})
+        if not 1 <= self.announced_expire_days <= 60:
+            raise ValidationError(
+                {
+                    "announced_expire_days": gettext(
+                        "Pre-advice expires after between 1 and 60 days."
+                    )
+                }
+            )
+        if not 1 <= self.overflow_release_days <= 30:
+            raise ValidationError(
+                {
+                    "overflow_release_days": gettext(
+                        "Overflow is released after between 1 and 30 days."
+                    )
+                }
+            )
 
 
 class Building(models.Model):

@@ -232,12 +232,22 @@ def _distances(community: Community) -> dict[int, dict[int, int]]:
     return out
 
 
+def lock_points(community: Community) -> None:
+    """Lock the community's points in id order (the order intake locks them in)."""
+    list(
+        CollectionPoint.objects.select_for_update()
+        .filter(community_id=community.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def reallocate(community: Community, now: dt.datetime | None = None) -> Plan:
     """Recompute the plan of every announced parcel of ``community`` and store it."""
     now = now or clock.now()
     # Lock the community's points so two recomputations (or one and an intake) queue up.
-    list(CollectionPoint.objects.select_for_update().filter(community=community).order_by("pk"))
+    lock_points(community)
     points = point_infos(community, now)
     buildings = dict(
         CollectionPoint.objects.filter(community=community).values_list("pk", "building_id")
@@ -266,7 +276,10 @@ def _store(
             by_point.setdefault(None, []).append(parcel_id)
     for target, ids in by_point.items():
         for where in bulk.in_filters("pk", ids):
-            Parcel.objects.filter(where).update(planned_point_id=target)
+            # The tenant key leads: the daily re-plan runs this from the worker's sweeps.
+            Parcel.objects.filter(community_id=community.pk).filter(where).update(
+                planned_point_id=target
+            )
     _store_overflow(community, result.overflow, now)
 
 
@@ -275,15 +288,26 @@ def _store_overflow(
 ) -> None:
     """Make the community's Overflow rows match ``overflow``, touching only the rows that differ.
 
-    A row whose reasons still hold is kept with its ``computed_at``: the time the allocation first
-    found that parcel fits nowhere for those reasons.
+    A row is kept with its ``computed_at`` for as long as its parcel stays in overflow, even
+    when the reasons change (a point closes, another fills up): ``computed_at`` is when the
+    allocation first found the parcel fits nowhere, which the daily round reads to release
+    overflow that stayed unplaced too long (``Community.overflow_release_days``).
     """
     wanted = {pid: ",".join(why) for pid, why in overflow.items()}
-    stored = dict(Overflow.objects.filter(community=community).values_list("parcel_id", "reasons"))
-    stale = sorted(pid for pid, reasons in stored.items() if wanted.get(pid) != reasons)
-    fresh = sorted(pid for pid, reasons in wanted.items() if stored.get(pid) != reasons)
-    for where in bulk.in_filters("parcel_id", stale):
-        Overflow.objects.filter(where).delete()
+    stored = dict(
+        Overflow.objects.filter(community_id=community.pk).values_list("parcel_id", "reasons")
+    )
+    gone = sorted(pid for pid in stored if pid not in wanted)
+    fresh = sorted(pid for pid in wanted if pid not in stored)
+    changed: dict[str, list[int]] = {}
+    for pid, reasons in wanted.items():
+        if pid in stored and stored[pid] != reasons:
+            changed.setdefault(reasons, []).append(pid)
+    for where in bulk.in_filters("parcel_id", gone):
+        Overflow.objects.filter(community_id=community.pk).filter(where).delete()
+    for reasons, ids in changed.items():
+        for where in bulk.in_filters("parcel_id", sorted(ids)):
+            Overflow.objects.filter(community_id=community.pk).filter(where).update(reasons=reasons)
     rows = [
         {"community_id": community.pk, "parcel_id": pid, "reasons": wanted[pid], "computed_at": now}
         for pid in fresh

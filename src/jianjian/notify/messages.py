@@ -50,6 +50,36 @@ _TEMPLATES: dict[str, Promise] = {
         "collected within %(days)s days and will go back to %(carrier)s. If you still want "
         "it, collect it by %(deadline)s with pickup code %(code)s (open %(hours)s)."
     ),
+    # Pre-advice that ended without the parcel reaching a point (the resident saw it "on its
+    # way" on their page): where it went, or why the points no longer expect it.
+    "elsewhere_door": gettext_lazy(
+        "[%(community)s] Your parcel (tracking number ending %(tail)s) was delivered to your "
+        "door at %(time)s by the %(carrier)s courier; it will not come to a collection point."
+    ),
+    "elsewhere_neighbour": gettext_lazy(
+        "[%(community)s] Your parcel (tracking number ending %(tail)s) was left at %(time)s by "
+        "the %(carrier)s courier with your neighbour %(holder)s; please collect it there."
+    ),
+    "cancelled": gettext_lazy(
+        "[%(community)s] The pre-advice of your parcel (tracking number ending %(tail)s) was "
+        "cancelled by %(carrier)s; it will not come to a collection point."
+    ),
+    "expired": gettext_lazy(
+        "[%(community)s] Your parcel (tracking number ending %(tail)s) has not reached a "
+        "collection point within %(days)s days of its pre-advice, and the points no longer "
+        "expect it. If it is still on its way, please ask %(carrier)s."
+    ),
+    "released": gettext_lazy(
+        "[%(community)s] The collection points have had no room for your parcel (tracking "
+        "number ending %(tail)s) for %(days)s days, so it will not be dropped at a point. "
+        "Please arrange its delivery with %(carrier)s."
+    ),
+    # The courier (and the couriers' group) hear once a day which of their pre-advice ended.
+    "preadvice_ended_courier": gettext_lazy(
+        "[%(community)s] %(date)s: %(count)s of your announced parcels are off the drop plan — "
+        "not arrived within %(days)s days, or no room at any point for %(release)s days. "
+        "Deliver the ones you hold otherwise: %(numbers)s"
+    ),
     "dead_courier": gettext_lazy(
         "[%(community)s] Parcel %(number)s (%(carrier)s) was not collected within %(days)s "
         "days. Please take it back from %(point)s (open %(hours)s), slot %(slot)s."
@@ -83,6 +113,12 @@ SMS_PARAMS: dict[str, tuple[str, ...]] = {
     "moved": ("tail", "point", "code", "hours", "deadline"),
     "collected": ("tail", "time", "holder"),
     "returned": ("tail", "carrier"),
+    "elsewhere_door": ("tail", "time", "carrier"),
+    "elsewhere_neighbour": ("tail", "time", "carrier", "holder"),
+    "cancelled": ("tail", "carrier"),
+    "expired": ("tail", "days", "carrier"),
+    "released": ("tail", "days", "carrier"),
+    "preadvice_ended_courier": ("date", "count", "days", "release", "numbers"),
     "reminder": ("tail", "point", "age", "code", "hours", "deadline"),
     "dead": ("tail", "point", "days", "carrier", "deadline", "code", "hours"),
     "dead_courier": ("number", "point", "slot", "days"),

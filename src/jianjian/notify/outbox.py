@@ -42,6 +42,7 @@ from jianjian.parcels import policy
 
 if TYPE_CHECKING:
     from jianjian.communities.models import Community, Resident
+    from jianjian.couriers.models import Courier
     from jianjian.parcels.models import CustodyEvent, Parcel
     from jianjian.points.models import CollectionPoint
 
@@ -327,6 +328,108 @@ def parcel_collected(parcel: Parcel, event: CustodyEvent) -> None:
 
 def parcel_returned(parcel: Parcel, event: CustodyEvent) -> None:
     to_recipient(parcel, "returned", _event_key("returned", parcel, event))
+
+
+# What the resident hears when a pre-advice ends (cancel, elsewhere, expire → the text's cause).
+ENDED_CAUSES = ("elsewhere_door", "elsewhere_neighbour", "cancelled", "expired", "released")
+
+
+def ended_cause(event: CustodyEvent) -> str:
+    data = event.data or {}
+    if event.kind == "elsewhere":
+        return "elsewhere_neighbour" if data.get("place") == "neighbour" else "elsewhere_door"
+    if event.kind == "expire":
+        return "released" if data.get("reason") == "overflow" else "expired"
+    return "cancelled"
+
+
+def preadvice_ended(parcel: Parcel, event: CustodyEvent) -> int:
+    """Tell the parcel's recipient that its pre-advice ended, and how (one message per ending,
+    on each of their channels, keyed by the event).
+
+    Residents get no message when a parcel is announced, but "my parcels" shows it "on its
+    way" to whoever signs in with the phone it is addressed to; so whoever the parcel names is
+    told what became of it — most of all where it is when it went to the door or a neighbour.
+    """
+    cause = ended_cause(event)
+    community = parcel.community
+    tz = community.time_zone
+    days = (
+        community.overflow_release_days if cause == "released" else community.announced_expire_days
+    )
+    return to_recipient(
+        parcel,
+        cause,
+        _event_key(cause, parcel, event),
+        time=lambda language: deadline_text(event.at, tz, language),
+        days=days,
+    )
+
+
+def preadvice_ended_courier(
+    community: Community,
+    courier: Courier,
+    numbers: Sequence[str],
+    day: dt.date,
+) -> int:
+    """Tell ``courier`` once a day which of their announced parcels ended by themselves
+    (expired or released), so they stop carrying them to the points."""
+    if not numbers:
+        return 0
+    context = _ended_courier_context(community, numbers, day, settings.LANGUAGE_CODE)
+    row = enqueue(
+        parcel=None,
+        community_id=community.pk,
+        cause="preadvice_ended_courier",
+        dedup_key=f"preadvice_ended_courier:{courier.pk}:{day.isoformat()}",
+        address=courier.phone,
+        body=render("preadvice_ended_courier", settings.LANGUAGE_CODE, **context),
+        params=sms_params(
+            "preadvice_ended_courier",
+            _ended_courier_context(community, numbers, day, SMS_LANGUAGE),
+        ),
+        quiet=community_quiet(community),
+        time_zone=community.time_zone,
+    )
+    return row is not None
+
+
+ENDED_LISTED = 30  # tracking numbers named in a courier's notice; the rest are counted
+
+
+def _ended_courier_context(
+    community: Community, numbers: Sequence[str], day: dt.date, language: str
+) -> dict[str, Any]:
+    from jianjian.notify.messages import day_text
+
+    listed = "、".join(numbers[:ENDED_LISTED])
+    if len(numbers) > ENDED_LISTED:
+        listed += " …"
+    return {
+        "community": community.name,
+        "date": day_text(day, language),
+        "count": len(numbers),
+        "days": community.announced_expire_days,
+        "release": community.overflow_release_days,
+        "numbers": listed,
+    }
+
+
+def preadvice_ended_group(community: Community, numbers: Sequence[str], day: dt.date) -> int:
+    """The same notice, once a day, to the community's couriers' group robots."""
+    if not numbers:
+        return 0
+    text = render(
+        "preadvice_ended_courier",
+        settings.LANGUAGE_CODE,
+        **_ended_courier_context(community, numbers, day, settings.LANGUAGE_CODE),
+    )
+    return sum(
+        to_robot(
+            robot, "preadvice_ended_group", f"preadvice_ended:{day.isoformat()}:{robot.pk}", text
+        )
+        for robot in robots(community.pk, "couriers")
+    )
 
 
 # --- the sweeps' messages ---------------------------------------------------------------------

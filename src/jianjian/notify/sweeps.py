@@ -1,4 +1,5 @@
-"""The time-based sweeps the worker runs: reminders, dead parcels, the committee's daily digest.
+"""The time-based sweeps the worker runs: reminders, dead parcels, the committee's daily digest,
+and each community's daily round (pre-advice that expires, the day's re-plan, overflow released).
 
 Each sweep reads only what is due through an indexed ``next_*_at`` column
 (``Parcel.next_reminder_at``, ``GroupRobot.next_digest_at``), and takes each item with a
@@ -15,18 +16,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
+from jianjian import bulk
 from jianjian.communities.models import Community
 from jianjian.communities.phones import mask_name, mask_phone
 from jianjian.notify import outbox
 from jianjian.notify.messages import render
-from jianjian.notify.models import GroupRobot, RobotPurpose
+from jianjian.notify.models import BoardPost, GroupRobot, RobotPurpose
 from jianjian.notify.schedule import DEAD, due_step, next_digest_at, next_step_at
-from jianjian.parcels import policy
+from jianjian.parcels import policy, services
+from jianjian.parcels.errors import InvalidTransition
+from jianjian.parcels.lifecycle import expire
+from jianjian.parcels.lifecycle.kernel import Actor
 from jianjian.parcels.models import Parcel, ParcelState
 
 BATCH = 500
@@ -169,6 +176,123 @@ def queue_digest(robot: GroupRobot, now: dt.datetime) -> int:
     return outbox.to_robot(robot, "digest", f"digest:{robot.pk}:{day.isoformat()}", text)
 
 
+# --- the daily round: pre-advice that ends, and the day's re-plan ------------------------------
+
+# A round is claimed like a board message: a BoardPost row unique per (community, local day,
+# kind), with its own kind — the same claim, no table of its own.
+ROUND = "round"
+
+
+def sweep_rounds(now: dt.datetime) -> int:
+    """Run each community's daily round once per local day, at its first sweep after local
+    midnight: expire stale pre-advice, re-plan the day's drops (yesterday's overflow gets today's
+    room; a closure that starts today takes effect), release overflow unplaced too long, and
+    tell the couriers. Returns how many parcels' pre-advice ended.
+
+    Finding the rounds due reads every community's time zone (the tenant table itself, a
+    deliberate fan-out like the other sweeps' reads of what is due) and today's claims by
+    community; everything a round then reads or writes names its community.
+    """
+    zones = list(Community.objects.order_by("pk").values_list("pk", "time_zone"))
+    days = {cid: now.astimezone(ZoneInfo(tz)).date() for cid, tz in zones}
+    # By community, day and kind: the claims' unique index answers it, however many days of
+    # claims the table holds.
+    done = set(
+        BoardPost.objects.filter(
+            community_id__in=list(days), day__in=set(days.values()), kind=ROUND
+        ).values_list("community_id", "day")
+    )
+    return sum(
+        community_round(cid, day, now) for cid, day in days.items() if (cid, day) not in done
+    )
+
+
+def community_round(community_id: int, day: dt.date, now: dt.datetime) -> int:
+    """One community's round for ``day``, in one transaction that first claims it with a
+    :class:`BoardPost` row unique per (community, day, kind): a second worker at the same moment
+    waits on that row and then finds it taken, and a crash leaves the whole round to the next
+    tick. Each parcel still ends through the lifecycle verb, which locks it and checks it is
+    announced, so nothing ends twice however the rounds overlap.
+
+    The round holds the community's point locks while it runs (an intake at that moment waits):
+    it runs at local midnight, and a usual night ends a handful of parcels and re-plans what is
+    announced in a few set-based statements."""
+    from jianjian.couriers import allocation
+    from jianjian.couriers.models import Overflow
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                BoardPost.objects.create(community_id=community_id, day=day, kind=ROUND, at=now)
+        except IntegrityError:
+            return 0  # another worker ran it
+        community = Community.objects.get(pk=community_id)
+        # Points before parcels, the order intake takes its locks in (no deadlock with a scan).
+        allocation.lock_points(community)
+        stale = Parcel.objects.filter(
+            community_id=community_id,
+            state=ParcelState.ANNOUNCED,
+            announced_at__lt=now - dt.timedelta(days=community.announced_expire_days),
+        )
+        ended = _end_all(stale, expire.AGE)
+        allocation.reallocate(community, now)
+        unplaced = Overflow.objects.filter(
+            community_id=community_id,
+            computed_at__lt=now - dt.timedelta(days=community.overflow_release_days),
+        ).values_list("parcel_id", flat=True)
+        released_ids = sorted(unplaced)
+        released: list[Parcel] = []
+        for where in bulk.in_filters("pk", released_ids):
+            mine = Parcel.objects.filter(community_id=community_id, state=ParcelState.ANNOUNCED)
+            released += _end_all(mine.filter(where), expire.OVERFLOW)
+        # Released parcels are off the plan: their overflow rows go with them.
+        for where in bulk.in_filters("parcel_id", released_ids):
+            Overflow.objects.filter(community_id=community_id).filter(where).delete()
+        _tell_couriers(community, ended + released, day)
+    return len(ended) + len(released)
+
+
+def _end_all(parcels: QuerySet[Parcel], reason: str) -> list[Parcel]:
+    """End each parcel's pre-advice for ``reason``; those no longer announced are skipped."""
+    actor = Actor.system("worker")
+    out = []
+    for parcel in parcels.select_related("community", "carrier").order_by("pk"):
+        try:
+            out.append(services.expire_announced(parcel, actor=actor, reason=reason))
+        except InvalidTransition:
+            continue  # taken in (or ended) since it was read
+    return out
+
+
+def _tell_couriers(community: Community, parcels: Sequence[Parcel], day: dt.date) -> int:
+    """One notice per courier (the one who announced the parcel, else an active courier of its
+    carrier serving the community) and one to the couriers' group, listing what ended."""
+    from jianjian.couriers.models import Courier
+
+    by_courier: dict[int, list[str]] = defaultdict(list)
+    fallback: dict[int, int | None] = {}
+    for parcel in parcels:
+        courier_id = parcel.delivering_courier_id
+        if courier_id is None:
+            if parcel.carrier_id not in fallback:
+                fallback[parcel.carrier_id] = (
+                    Courier.objects.filter(
+                        carrier_id=parcel.carrier_id, active=True, communities=community.pk
+                    )
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+            courier_id = fallback[parcel.carrier_id]
+        if courier_id is not None:
+            by_courier[courier_id].append(parcel.tracking_number)
+    queued = 0
+    for courier in Courier.objects.filter(pk__in=by_courier).order_by("pk"):
+        queued += outbox.preadvice_ended_courier(community, courier, by_courier[courier.pk], day)
+    numbers = [p.tracking_number for p in parcels]
+    return queued + outbox.preadvice_ended_group(community, numbers, day)
+
+
 def run_sweeps(now: dt.datetime) -> int:
     # Disinfection alerts ride on the same loop: their dedup key (task + missed due time) makes
     # a repeated sweep queue nothing new.
@@ -176,7 +300,9 @@ def run_sweeps(now: dt.datetime) -> int:
     from jianjian.points.disinfection import alert_overdue
 
     prune_idempotency_keys(now)  # housekeeping: queues nothing, so not counted
-    return sweep_parcels(now) + sweep_digests(now) + alert_overdue(now) + sweep_boards(now)
+    # The daily round first: the morning board then shows the day's plan as re-made.
+    ended = sweep_rounds(now)
+    return ended + sweep_parcels(now) + sweep_digests(now) + alert_overdue(now) + sweep_boards(now)
 
 
 def prune_idempotency_keys(now: dt.datetime | None = None) -> int:

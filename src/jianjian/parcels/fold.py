@@ -54,6 +54,8 @@ def fold(events: Iterable[CustodyEvent]) -> Folded:
             f.returned_to_id = ev.courier_id if ev.kind == EventKind.RETURN else None
         elif ev.kind == EventKind.ELSEWHERE:
             f.collected_by = ev.holder
+        # CANCEL and EXPIRE end a pre-advice: the parcel was never at a point, so its place
+        # (none) stays as the announcement left it; only the state moves on.
     return f
 
 

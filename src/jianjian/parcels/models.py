@@ -25,6 +25,9 @@ class ParcelState(models.TextChoices):
     # Pre-advice that ended without the parcel reaching a point.
     CANCELLED = "cancelled", _("pre-advice cancelled")
     ELSEWHERE = "elsewhere", _("delivered elsewhere")
+    # Pre-advice that ran out: the parcel never arrived within the community's policy days, or
+    # the drop plan found it no room for too many days (overflow released).
+    EXPIRED = "expired", _("pre-advice expired")
 
 
 # States in which the parcel holds its pickup code (a missing parcel keeps it: it may be found).
@@ -174,6 +177,7 @@ class EventKind(models.TextChoices):
     RECIPIENT = "recipient", _("recipient matched")
     CANCEL = "cancel", _("pre-advice cancelled")
     ELSEWHERE = "elsewhere", _("delivered elsewhere")
+    EXPIRE = "expire", _("pre-advice expired")
 
 
 class Method(models.TextChoices):

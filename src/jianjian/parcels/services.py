@@ -13,6 +13,7 @@ from jianjian import clock
 from jianjian.parcels.lifecycle.announce import Announcement, announce, announce_many
 from jianjian.parcels.lifecycle.batch import intake_many
 from jianjian.parcels.lifecycle.ended import cancel_announced, delivered_elsewhere
+from jianjian.parcels.lifecycle.expire import expire_announced
 from jianjian.parcels.lifecycle.intake import intake
 from jianjian.parcels.lifecycle.kernel import Actor, local_date
 from jianjian.parcels.lifecycle.leave import hand_over, return_to_courier
@@ -33,6 +34,7 @@ __all__ = [
     "cancel_announced",
     "clock",
     "delivered_elsewhere",
+    "expire_announced",
     "hand_over",
     "intake",
     "intake_many",

@@ -10,8 +10,12 @@ NEW = None  # the parcel does not exist yet
 # event kind → (states it may start from, state it leads to; None keeps the state)
 TRANSITIONS: dict[str, tuple[frozenset[str | None], str | None]] = {
     EventKind.ANNOUNCE: (frozenset({NEW}), S.ANNOUNCED),
-    # A cancelled pre-advice does not stop the parcel being taken in if it comes after all.
-    EventKind.INTAKE: (frozenset({NEW, S.ANNOUNCED, S.RETURNED, S.CANCELLED}), S.AT_POINT),
+    # A cancelled or expired pre-advice does not stop the parcel being taken in if it comes
+    # after all.
+    EventKind.INTAKE: (
+        frozenset({NEW, S.ANNOUNCED, S.RETURNED, S.CANCELLED, S.EXPIRED}),
+        S.AT_POINT,
+    ),
     EventKind.HAND_OVER: (frozenset({S.AT_POINT}), S.PICKED_UP),
     EventKind.MOVE: (frozenset({S.AT_POINT}), S.AT_POINT),
     EventKind.RETURN: (frozenset({S.AT_POINT}), S.RETURNED),
@@ -21,6 +25,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str | None], str | None]] = {
     # a neighbour) instead of to a point.
     EventKind.CANCEL: (frozenset({S.ANNOUNCED}), S.CANCELLED),
     EventKind.ELSEWHERE: (frozenset({S.ANNOUNCED}), S.ELSEWHERE),
+    # … or it ends by itself: too old, or overflow nobody found room for (the event's data says
+    # which: {"reason": "age"} or {"reason": "overflow"}).
+    EventKind.EXPIRE: (frozenset({S.ANNOUNCED}), S.EXPIRED),
     EventKind.RECIPIENT: (
         frozenset({S.ANNOUNCED, S.AT_POINT, S.MISSING, S.PICKED_UP, S.RETURNED}),
         None,

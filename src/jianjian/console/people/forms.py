@@ -39,6 +39,8 @@ class CommunityForm(forms.ModelForm):
         fields = [
             "name",
             "hold_days",
+            "announced_expire_days",
+            "overflow_release_days",
             "reminder_hours",
             "quiet_start",
             "quiet_end",
@@ -57,6 +59,8 @@ class CommunityForm(forms.ModelForm):
             "name": self.instance.name
         }
         self.fields["hold_days"].widget.attrs.update(min=1, max=60)
+        self.fields["announced_expire_days"].widget.attrs.update(min=1, max=60)
+        self.fields["overflow_release_days"].widget.attrs.update(min=1, max=30)
 
     def clean_reminder_hours(self) -> list[int]:
         text = self.cleaned_data.get("reminder_hours") or ""
@@ -79,6 +83,18 @@ class CommunityForm(forms.ModelForm):
         days = self.cleaned_data["hold_days"]
         if not 1 <= days <= 60:
             raise ValidationError(_("The hold period is between 1 and 60 days."))
+        return int(days)
+
+    def clean_announced_expire_days(self) -> int:
+        days = self.cleaned_data["announced_expire_days"]
+        if not 1 <= days <= 60:
+            raise ValidationError(_("Pre-advice expires after between 1 and 60 days."))
+        return int(days)
+
+    def clean_overflow_release_days(self) -> int:
+        days = self.cleaned_data["overflow_release_days"]
+        if not 1 <= days <= 30:
+            raise ValidationError(_("Overflow is released after between 1 and 30 days."))
         return int(days)
 
     def clean_sms_signature(self) -> str:

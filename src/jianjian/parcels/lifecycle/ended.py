@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jianjian import clock
+from jianjian.notify import outbox
 from jianjian.parcels.errors import InvalidInput
 from jianjian.parcels.lifecycle.kernel import Actor, lock_parcel, record, require
 from jianjian.parcels.models import EventKind, Method, Parcel, ParcelState
@@ -26,7 +27,10 @@ def cancel_announced(
     parcel.state = ParcelState.CANCELLED
     parcel.closed_at = now
     reason = reason.strip()
-    record(parcel, EventKind.CANCEL, actor, method, now, data={"reason": reason[:200]})
+    event = record(parcel, EventKind.CANCEL, actor, method, now, data={"reason": reason[:200]})
+    # The resident saw it "on its way" on their page: tell them it will not come (here rather
+    # than in the kernel's hooks, which are being rewritten apart; same transaction either way).
+    outbox.preadvice_ended(parcel, event)
     return parcel
 
 
@@ -54,7 +58,7 @@ def delivered_elsewhere(
     parcel.state = ParcelState.ELSEWHERE
     parcel.closed_at = now
     parcel.collected_by = who[:100]
-    record(
+    event = record(
         parcel,
         EventKind.ELSEWHERE,
         actor,
@@ -63,4 +67,6 @@ def delivered_elsewhere(
         holder=who[:100],
         data={"place": place},
     )
+    # "At your door" / "with neighbour X": what the resident most wants to hear.
+    outbox.preadvice_ended(parcel, event)
     return parcel
