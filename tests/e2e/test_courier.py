@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
+from jianjian.parcels.models import Parcel, ParcelState
 from tests.e2e.conftest import PHONE, screenshot
 from tests.factories import make_world, tracking
 
@@ -52,3 +53,14 @@ def test_courier_uploads_a_manifest_and_reads_the_plan(page_factory, tmp_path, l
     page.click("details.stop summary")
     assert numbers[0] in page.inner_text("details.stop")
     screenshot(page, f"courier-plan-{language}")
+    # One parcel was left with a neighbour: the courier ends its pre-advice from the plan.
+    page.click(f"details.stop li:has-text('{numbers[0]}') a")
+    page.wait_for_selector("#end-form")
+    page.check("#end-form input[value=neighbour]")
+    page.fill("#end-form input[name=holder]", "502 王阿姨")
+    screenshot(page, f"courier-end-preadvice-{language}")
+    page.click("#end-form button[type=submit]")
+    page.wait_for_url("**/courier/")
+    assert numbers[0] not in page.inner_text("main")
+    parcel = Parcel.objects.get(tracking_number=numbers[0])
+    assert (parcel.state, parcel.collected_by) == (ParcelState.ELSEWHERE, "502 王阿姨")
