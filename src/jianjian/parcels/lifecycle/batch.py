@@ -20,6 +20,7 @@ from jianjian.parcels.lifecycle.kernel import (
     event_of,
     local_date,
     lock_point,
+    read_closures,
     save_counts,
 )
 from jianjian.parcels.lifecycle.rules import (
@@ -115,6 +116,7 @@ class _BatchIntake:
         self.carriers: dict[str, Carrier] = {}  # from the per-process cache, as scans name them
         self.day = self._read_day()
         self.codes = CodeBook(point)
+        read_closures(point)
         self.pending: list[_Arrival] = []
 
     def run(self, scans: Sequence[Scan]) -> list[IntakeResult | ParcelError]:

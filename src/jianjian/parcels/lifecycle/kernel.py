@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jianjian import hotsql as sql
 from jianjian.communities.models import Community
 from jianjian.couriers import carriers
 from jianjian.couriers.models import Carrier
@@ -31,7 +33,7 @@ from jianjian.parcels.lifecycle import hooks
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
 from jianjian.parcels.transitions import is_allowed
-from jianjian.points.models import CollectionPoint
+from jianjian.points.models import CollectionPoint, PointClosure
 
 S = ParcelState
 
@@ -63,15 +65,50 @@ def closed(point: CollectionPoint) -> InvalidInput:
     return InvalidInput(_("%(point)s is closed.") % {"point": point.name}, code="point_inactive")
 
 
+_LOCK_POINT: list[str] = []
+
+
+def _lock_point_sql() -> str:
+    """The point and its community, the point's row locked: what
+    ``select_for_update(of=("self",)).select_related("community")`` sends, built once."""
+    if not _LOCK_POINT:
+        lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+        _LOCK_POINT.append(
+            f"SELECT {sql.column_list(CollectionPoint, 'p')}, {sql.column_list(Community, 'c')} "
+            f"FROM {sql.table(CollectionPoint)} p JOIN {sql.table(Community)} c "
+            f"ON c.{sql.quote('id')} = p.{sql.quote('community_id')} "
+            f"WHERE p.{sql.quote('community_id')} = %s AND p.{sql.quote('id')} = %s{lock}"
+        )
+    return _LOCK_POINT[0]
+
+
 def lock_point(point: CollectionPoint) -> CollectionPoint:
-    locked = (
-        CollectionPoint.objects.select_for_update(of=("self",))
-        .select_related("community")
-        .get(community_id=point.community_id, pk=point.pk)
-    )
+    """``point`` read again with its row locked (and its community), or DoesNotExist; refused
+    when it is closed."""
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_point_sql(), [point.community_id, point.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise CollectionPoint.DoesNotExist("CollectionPoint matching query does not exist.")
+    locked, community = sql.split(row, CollectionPoint, Community)
+    assert isinstance(locked, CollectionPoint) and isinstance(community, Community)
+    locked.community = community
     if not locked.active:
         raise closed(locked)
     return locked
+
+
+def read_closures(point: CollectionPoint) -> None:
+    """Read the point's temporary closures in a statement built once, for its opening-hours
+    rules (:meth:`CollectionPoint.closed_on` reads them once per instance otherwise)."""
+    if getattr(point, "_closure_spans", None) is not None:
+        return
+    closures = sql.fetch(
+        PointClosure,
+        sql.select_sql(PointClosure, "community_id = %s AND point_id = %s"),
+        [point.community_id, point.pk],
+    )
+    point._closure_spans = [c.span() for c in closures]  # type: ignore[attr-defined]
 
 
 def lock_parcel(parcel: Parcel) -> Parcel:
@@ -143,7 +180,7 @@ def record(
     parcel.event_count += 1
     save_parcel(parcel)
     event = event_of(parcel, kind, actor, method, at, **fields)
-    event.save(force_insert=True)
+    sql.insert(event)  # append-only: always a new row (CustodyEvent.save's own rule)
     hooks.recorded([(parcel, event)])
     return event
 
@@ -208,11 +245,21 @@ def on_hand(community_id: int, point_id: int, delta: int) -> None:
 # so the tables can be distributed by community (docs/scale.md, tests/district/).
 
 
+_SAVE_COUNTS: list[str] = []
+
+
 def save_counts(point: CollectionPoint) -> None:
     """Write a locked point's on-hand count and pickup-code sequence."""
-    CollectionPoint.objects.filter(community_id=point.community_id, pk=point.pk).update(
-        on_hand=point.on_hand, code_seq=point.code_seq
-    )
+    if not _SAVE_COUNTS:
+        q = sql.quote
+        _SAVE_COUNTS.append(
+            f"UPDATE {sql.table(CollectionPoint)} SET {q('on_hand')} = %s, {q('code_seq')} = %s "
+            f"WHERE {q('community_id')} = %s AND {q('id')} = %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SAVE_COUNTS[0], [point.on_hand, point.code_seq, point.community_id, point.pk]
+        )
 
 
 _PARCEL_COLUMNS = [f.attname for f in Parcel._meta.concrete_fields if not f.primary_key]
@@ -225,7 +272,7 @@ def save_parcel(parcel: Parcel) -> None:
         values = {name: getattr(parcel, name) for name in _PARCEL_COLUMNS}
         if Parcel.objects.filter(community_id=parcel.community_id, pk=parcel.pk).update(**values):
             return
-    parcel.save(force_insert=True)
+    sql.insert(parcel)
 
 
 def recognition(raw: str) -> Recognition:
