@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jianjian import clock
+from jianjian import clock, hotsql
 from jianjian.notify.messages import (
     SMS_LANGUAGE,
     age_text,
@@ -308,7 +308,8 @@ def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
             {},
         )
     ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # Built once per process rather than compiled by the ORM per batch (jianjian/hotsql.py).
+    hotsql.insert_many(rows, ignore_conflicts=True)
 
 
 def parcel_moved(parcel: Parcel, event: CustodyEvent) -> None:

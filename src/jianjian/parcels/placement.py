@@ -52,6 +52,9 @@ def choose_slot(
                 raise NoRoom(_("Compartment %(slot)s is taken.") % {"slot": wanted.label})
         return wanted
     if slots is None:
+        shelf = _next_shelf_alone(point)
+        if shelf is not None:
+            return shelf
         slots = active_slots(point)
     shelves = [s for s in slots if not s.is_compartment]
     if shelves:
@@ -80,16 +83,28 @@ def choose_slot(
     return min(free, key=lambda s: (SIZE_ORDER[s.size], s.shelf, s.tier))
 
 
+def _next_shelf_alone(point: CollectionPoint) -> Slot | None:
+    """:func:`next_shelf` among the point's active shelves, building only the slot chosen (a
+    counter has dozens of shelf tiers; a scan needs one); None when it has no shelves."""
+    is_compartment = [f.attname for f in Slot._meta.concrete_fields].index("is_compartment")
+    with connection.cursor() as cursor:
+        cursor.execute(_slots_sql(), [point.community_id, point.pk, True])
+        shelves = [row for row in cursor.fetchall() if not row[is_compartment]]
+    if not shelves:
+        return None
+    return sql.instance(Slot, shelves[point.code_seq % len(shelves)])
+
+
+def _slots_sql() -> str:
+    return sql.select_sql(
+        Slot, "community_id = %s AND point_id = %s AND active = %s", "ORDER BY shelf, tier"
+    )
+
+
 def active_slots(point: CollectionPoint) -> list[Slot]:
     # Names the community as well as the point: the tenant key routes the query (docs/scale.md).
     # Every scan reads them: the statement is built once (jianjian/hotsql.py), not by the ORM.
-    return sql.fetch(
-        Slot,
-        sql.select_sql(
-            Slot, "community_id = %s AND point_id = %s AND active = %s", "ORDER BY shelf, tier"
-        ),
-        [point.community_id, point.pk, True],
-    )
+    return sql.fetch(Slot, _slots_sql(), [point.community_id, point.pk, True])
 
 
 def next_shelf(point: CollectionPoint, shelves: list[Slot]) -> Slot:

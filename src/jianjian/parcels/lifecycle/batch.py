@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jianjian import clock
+from jianjian import hotsql as sql
 from jianjian.couriers.models import Carrier, Courier
 from jianjian.parcels.errors import ParcelError
 from jianjian.parcels.lifecycle import hooks
@@ -263,14 +264,15 @@ class _BatchIntake:
         # Inserted in number order: two batches racing over the same numbers then wait on each
         # other in one order (the second fails and is redone scan by scan), never deadlock.
         fresh = sorted((a.parcel for a in arrivals if a.created), key=lambda p: p.tracking_number)
-        Parcel.objects.bulk_create(fresh)
+        sql.insert_many(fresh)
         known = [a.parcel for a in arrivals if not a.created]
         if known:
             stamp = timezone.now()  # what save()'s auto_now would set; bulk_update does not
             for parcel in known:
                 parcel.updated_at = stamp
             Parcel.objects.bulk_update(known, INTAKE_FIELDS)
-        events = CustodyEvent.objects.bulk_create([self._event(a) for a in arrivals])
+        events = [self._event(a) for a in arrivals]
+        sql.insert_many(events)
         if self.day.pk is None:
             self.day.save(force_insert=True)
         else:
