@@ -66,7 +66,11 @@ def match_recipients(
     residents, whatever their number; each scan gets its match or the error it would raise."""
     codes = [_flat_code(t.flat) for t in typed]
     wanted = {c for c in codes if isinstance(c, str)}
-    flats = {f.code: f for f in Flat.objects.filter(community=community, code__in=wanted)}
+    flats = (
+        {f.code: f for f in Flat.objects.filter(community=community, code__in=wanted)}
+        if wanted
+        else {}
+    )
     read: list[_Read | ParcelError] = []
     for t, code in zip(typed, codes, strict=True):
         try:

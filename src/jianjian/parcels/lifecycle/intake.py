@@ -12,7 +12,7 @@ from jianjian.parcels.errors import InvalidInput, InvalidTransition, ParcelError
 from jianjian.parcels.lifecycle.kernel import (
     Actor,
     carrier,
-    lock_point,
+    lock_point_for_scan,
     read_closures,
     record,
     require,
@@ -117,10 +117,10 @@ def _intake(
     slot: Slot | None,
 ) -> IntakeResult:
     number = scanned.number
-    point = lock_point(point)
+    point, known = lock_point_for_scan(point, number)
     community = point.community
     now = clock.now()
-    parcel = _locked_parcel(community.pk, number)
+    parcel = _locked_parcel(community.pk, number) if known else None
     if parcel is not None:
         if parcel.state == S.AT_POINT and parcel.point_id == point.pk:
             return IntakeResult(parcel, duplicate=True, remaining_capacity=remaining_at(point, now))

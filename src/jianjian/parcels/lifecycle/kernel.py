@@ -65,42 +65,78 @@ def closed(point: CollectionPoint) -> InvalidInput:
     return InvalidInput(_("%(point)s is closed.") % {"point": point.name}, code="point_inactive")
 
 
-_LOCK_POINT: list[str] = []
+_LOCK_POINT: dict[bool, str] = {}
 
 
-def _lock_point_sql() -> str:
-    """The point and its community, the point's row locked: what
-    ``select_for_update(of=("self",)).select_related("community")`` sends, built once."""
-    if not _LOCK_POINT:
+def _lock_point_sql(*, scan: bool) -> str:
+    """The point and its community, the point's row locked (what
+    ``select_for_update(of=("self",)).select_related("community")`` sends), and how many
+    temporary closures the point has; with ``scan``, also the id of the community's parcel with
+    a given number, if there is one. Built once a process."""
+    text = _LOCK_POINT.get(scan)
+    if text is None:
+        q = sql.quote
         lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
-        _LOCK_POINT.append(
-            f"SELECT {sql.column_list(CollectionPoint, 'p')}, {sql.column_list(Community, 'c')} "
-            f"FROM {sql.table(CollectionPoint)} p JOIN {sql.table(Community)} c "
-            f"ON c.{sql.quote('id')} = p.{sql.quote('community_id')} "
-            f"WHERE p.{sql.quote('community_id')} = %s AND p.{sql.quote('id')} = %s{lock}"
+        parcel = (
+            f", (SELECT x.{q('id')} FROM {sql.table(Parcel)} x WHERE x.{q('community_id')} = "
+            f"p.{q('community_id')} AND x.{q('tracking_number')} = %s)"
+            if scan
+            else ""
         )
-    return _LOCK_POINT[0]
+        text = (
+            f"SELECT {sql.column_list(CollectionPoint, 'p')}, {sql.column_list(Community, 'c')}, "
+            f"(SELECT count(*) FROM {sql.table(PointClosure)} z WHERE z.{q('community_id')} = "
+            f"p.{q('community_id')} AND z.{q('point_id')} = p.{q('id')}){parcel} "
+            f"FROM {sql.table(CollectionPoint)} p JOIN {sql.table(Community)} c "
+            f"ON c.{q('id')} = p.{q('community_id')} "
+            f"WHERE p.{q('community_id')} = %s AND p.{q('id')} = %s{lock}"
+        )
+        _LOCK_POINT[scan] = text
+    return text
 
 
 def lock_point(point: CollectionPoint) -> CollectionPoint:
     """``point`` read again with its row locked (and its community), or DoesNotExist; refused
     when it is closed."""
+    return _lock_point(point, None)[0]
+
+
+def lock_point_for_scan(point: CollectionPoint, number: str) -> tuple[CollectionPoint, bool]:
+    """:func:`lock_point`, and in the same round trip whether the community has a parcel with
+    ``number`` (then the caller locks and reads it; a new number needs no second statement).
+
+    On PostgreSQL the answer is as of the statement's start: a scan of the same new number that
+    held the point's lock meanwhile and committed it is not seen, so the insert that follows
+    fails on the unique number and :func:`intake.intake_in_savepoint` runs the scan again, which
+    then finds the parcel — the same answer as reading it after the lock, one race in a
+    thousand scans later."""
+    locked, exists = _lock_point(point, number)
+    return locked, bool(exists)
+
+
+def _lock_point(point: CollectionPoint, number: str | None) -> tuple[CollectionPoint, Any]:
+    scan = number is not None
+    params: list[Any] = [number] if scan else []
     with connection.cursor() as cursor:
-        cursor.execute(_lock_point_sql(), [point.community_id, point.pk])
+        cursor.execute(_lock_point_sql(scan=scan), [*params, point.community_id, point.pk])
         row = cursor.fetchone()
     if row is None:
         raise CollectionPoint.DoesNotExist("CollectionPoint matching query does not exist.")
-    locked, community = sql.split(row, CollectionPoint, Community)
+    width = len(CollectionPoint._meta.concrete_fields) + len(Community._meta.concrete_fields)
+    locked, community = sql.split(row[:width], CollectionPoint, Community)
     assert isinstance(locked, CollectionPoint) and isinstance(community, Community)
     locked.community = community
+    if not row[width]:
+        locked._closure_spans = []  # type: ignore[attr-defined]  # none to read (read_closures)
     if not locked.active:
         raise closed(locked)
-    return locked
+    return locked, row[width + 1] if scan else None
 
 
 def read_closures(point: CollectionPoint) -> None:
     """Read the point's temporary closures in a statement built once, for its opening-hours
-    rules (:meth:`CollectionPoint.closed_on` reads them once per instance otherwise)."""
+    rules (:meth:`CollectionPoint.closed_on` reads them once per instance otherwise); nothing
+    when :func:`lock_point` found it has none."""
     if getattr(point, "_closure_spans", None) is not None:
         return
     closures = sql.fetch(
