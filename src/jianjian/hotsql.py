@@ -47,7 +47,8 @@ def select_sql(model: type[Model], where: str, suffix: str = "") -> str:
     sql = _SELECTS.get(key)
     if sql is None:
         sql = f"SELECT {column_list(model)} FROM {table(model)} WHERE {where} {suffix}".strip()
-        _SELECTS[key] = sql
+        if len(_SELECTS) < 1024:
+            _SELECTS[key] = sql
     return sql
 
 
@@ -84,6 +85,15 @@ def fetch(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [instance(model, row) for row in rows]
+
+
+def fetch_in(model: type[M], column: str, values: Sequence[Any]) -> list[M]:
+    """``model.objects.filter(<column>__in=values)``: the rows whose ``column`` is one of
+    ``values`` (none asked, none read)."""
+    if not values:
+        return []
+    marks = ", ".join(["%s"] * len(values))
+    return fetch(model, select_sql(model, f"{quote(column)} IN ({marks})"), list(values))
 
 
 def split(row: Sequence[Any], *models: type[Model]) -> list[Model]:

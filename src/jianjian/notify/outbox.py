@@ -295,7 +295,7 @@ def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
     residents = {p.recipient_id for p, _event in arrivals if p.recipient_id is not None}
     prefs: dict[int | None, ResidentPreference] = {
         pref.resident_id: pref
-        for pref in ResidentPreference.objects.filter(resident_id__in=residents)
+        for pref in hotsql.fetch_in(ResidentPreference, "resident_id", sorted(residents))
     }
     rows = [
         row
