@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jianjian import clock
 from jianjian import hotsql as sql
+from jianjian.communities.models import Resident
 from jianjian.couriers.models import Carrier, Courier
 from jianjian.parcels.errors import ParcelError
 from jianjian.parcels.lifecycle import hooks
@@ -50,6 +51,34 @@ from jianjian.parcels.placement import (
 from jianjian.points.models import CollectionPoint, PointDay, PointKind
 
 S = ParcelState
+
+
+def _locked_parcels(community_id: int, numbers: list[str]) -> list[Parcel]:
+    """The community's parcels with these numbers, their rows locked, each with its recipient
+    (``select_for_update(of=("self",)).select_related("recipient")``, built once per number of
+    numbers: a batch's new numbers, the common case, find nothing)."""
+    q = sql.quote
+    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+    marks = ", ".join(["%s"] * len(numbers))
+    text = (
+        f"SELECT {sql.column_list(Parcel, 'p')}, {sql.column_list(Resident, 'r')} "
+        f"FROM {sql.table(Parcel)} p LEFT JOIN {sql.table(Resident)} r "
+        f"ON r.{q('id')} = p.{q('recipient_id')} "
+        f"WHERE p.{q('community_id')} = %s AND p.{q('tracking_number')} IN ({marks}){lock}"
+    )
+    width = len(Parcel._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(text, [community_id, *numbers])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        parcel = sql.instance(Parcel, row[:width])
+        if parcel.recipient_id is not None:
+            parcel.recipient = sql.instance(Resident, row[width:])
+        else:
+            parcel.recipient = None
+        found.append(parcel)
+    return found
 
 
 def intake_many(
@@ -146,20 +175,24 @@ class _BatchIntake:
         """Today's row, locked; an unsaved one when nothing was taken in today (it is written
         with the first intake, as get_or_create would)."""
         date = local_date(self.community, self.now)
-        day = PointDay.objects.select_for_update().filter(point=self.point, date=date).first()
-        return day or PointDay(community=self.community, point=self.point, date=date)
+        lock = "FOR UPDATE" if connection.features.has_select_for_update else ""
+        found = sql.fetch(
+            PointDay,
+            sql.select_sql(
+                PointDay, "community_id = %s AND point_id = %s AND date = %s", f"LIMIT 1 {lock}"
+            ),
+            [self.community.pk, self.point.pk, connection.ops.adapt_datefield_value(date)],
+        )
+        return (
+            found[0] if found else PointDay(community=self.community, point=self.point, date=date)
+        )
 
     def _read_parcels(self, numbers: list[str]) -> dict[str, Parcel]:
         if not numbers:
             return {}
         by_id = {c.pk: c for c in self.carriers.values()}
-        found = (
-            Parcel.objects.select_for_update(of=("self",))
-            .select_related("recipient")
-            .filter(community=self.community, tracking_number__in=numbers)
-        )
         parcels = {}
-        for parcel in found:
+        for parcel in _locked_parcels(self.community.pk, sorted(set(numbers))):
             parcel.community = self.community
             if parcel.carrier_id in by_id:  # the notification names the carrier
                 parcel.carrier = by_id[parcel.carrier_id]
