@@ -33,8 +33,10 @@ from jianjian.parcels.lifecycle.rules import (
     carrier_ambiguous,
     intake_data,
     intake_warnings,
+    is_open,
     recipient_known,
     recipient_needed,
+    reminder_after_intake,
     room_after,
     scanned_number,
 )
@@ -147,6 +149,10 @@ class _BatchIntake:
         self.day = self._read_day()
         self.codes = CodeBook(point)
         read_closures(point)
+        # Every scan of the batch is at this point at this moment: its hours and the new
+        # parcels' reminder clock are worked out once.
+        self.open_now = is_open(point, self.now)
+        self.reminder_at = reminder_after_intake(point, self.now)
         self.pending: list[_Arrival] = []
 
     def run(self, scans: Sequence[Scan]) -> list[IntakeResult | ParcelError]:
@@ -265,8 +271,10 @@ class _BatchIntake:
                 tracking_number=number.number,
                 carrier=self._carrier(number.carrier),
             )
-        warnings = intake_warnings(parcel, point, self.now)
-        arrive(parcel, point, typed, scan.size, slot, code, self.now, self.courier)
+        warnings = intake_warnings(parcel, point, self.now, self.open_now)
+        arrive(
+            parcel, point, typed, scan.size, slot, code, self.now, self.courier, self.reminder_at
+        )
         parcel.event_count += 1
         day.intakes += 1
         day.overrides += 1 if over else 0
