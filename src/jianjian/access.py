@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import ManyToManyField, Q, QuerySet
 from django.http import Http404
 
-from jianjian import clock
+from jianjian import clock, hotsql
 from jianjian.communities.models import Community, Membership, PickupProxy, Resident, StaffRole
 from jianjian.couriers.models import ApiToken, Carrier, Courier, Manifest
 from jianjian.parcels.models import Parcel, ParcelState
@@ -149,10 +150,71 @@ def clerk_points(user: User) -> QuerySet[CollectionPoint]:
 
 
 def point_for(user: User, point_id: int | str) -> CollectionPoint:
+    """One of :func:`clerk_points` by id, with its community, or 404.
+
+    Every counter request and API scan asks this first, so it is one statement built once
+    (:mod:`jianjian.hotsql`) that says what :func:`clerk_points` says for one point: an active
+    point where the user is a clerk bound to it or an admin of its community (any active point
+    for a superuser).
+    """
     try:
-        return clerk_points(user).select_related("community").get(pk=int(point_id))
-    except (CollectionPoint.DoesNotExist, ValueError, TypeError):
+        pk = int(point_id)
+    except (ValueError, TypeError):
         raise Http404 from None
+    if not _authenticated(user):
+        raise Http404
+    with connection.cursor() as cursor:
+        if user.is_superuser:
+            cursor.execute(_point_sql(staff=False), [pk, True])
+        else:
+            cursor.execute(
+                _point_sql(staff=True),
+                [user.pk, StaffRole.ADMIN, pk, True, user.pk, StaffRole.CLERK],
+            )
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404
+    point, community = hotsql.split(row, CollectionPoint, Community)
+    assert isinstance(point, CollectionPoint) and isinstance(community, Community)
+    point.community = community
+    return point
+
+
+_POINT_SQL: dict[bool, str] = {}
+
+
+def _point_sql(*, staff: bool) -> str:
+    """:func:`point_for`'s statement; ``staff``: a non-superuser's, checking their membership."""
+    text = _POINT_SQL.get(staff)
+    if text is not None:
+        return text
+    q = hotsql.quote
+    points = Membership._meta.get_field("points")
+    assert isinstance(points, ManyToManyField)
+    bindings = q(points.m2m_db_table())
+    member_col, point_col = q(points.m2m_column_name()), q(points.m2m_reverse_name())
+    members = hotsql.table(Membership)
+    text = (
+        f"SELECT {hotsql.column_list(CollectionPoint, 'p')}, {hotsql.column_list(Community, 'c')} "
+        f"FROM {hotsql.table(CollectionPoint)} p JOIN {hotsql.table(Community)} c "
+        f"ON c.{q('id')} = p.{q('community_id')} "
+    )
+    if not staff:
+        text += f"WHERE p.{q('id')} = %s AND p.{q('active')} = %s"
+    else:
+        # The admin membership joins on the point's community (one per user and community);
+        # a clerk's binding to the point is looked up beside it.
+        text += (
+            f"LEFT JOIN {members} a ON a.{q('community_id')} = p.{q('community_id')} "
+            f"AND a.{q('user_id')} = %s AND a.{q('role')} = %s "
+            f"WHERE p.{q('id')} = %s AND p.{q('active')} = %s AND (a.{q('id')} IS NOT NULL "
+            f"OR EXISTS (SELECT 1 FROM {bindings} mp JOIN {members} m "
+            f"ON m.{q('id')} = mp.{member_col} "
+            f"WHERE mp.{point_col} = p.{q('id')} AND m.{q('user_id')} = %s "
+            f"AND m.{q('role')} = %s))"
+        )
+    _POINT_SQL[staff] = text
+    return text
 
 
 def courier_of(user: User) -> Courier | None:
@@ -246,9 +308,31 @@ class Principal:
         return self.role in WRITERS
 
     @cached_property
+    def worked_points(self) -> set[int]:
+        """Points :func:`api_work_point` let this caller work in this request."""
+        return set()
+
+    @cached_property
     def sees_code(self) -> Callable[[Parcel], bool]:
-        """Whether this caller may see a parcel's pickup code (asked once per request)."""
-        return pickup_code_rule(self.user, self.role)
+        """Whether this caller may see a parcel's pickup code (asked once per request).
+
+        A parcel at a point the caller was just let work (:func:`api_work_point`: one of their
+        :func:`clerk_points`) is one whose code they see; only other parcels need
+        :func:`pickup_code_rule`'s three reads, made at the first such parcel.
+        """
+        if self.role in NO_PICKUP_CODES:
+            return lambda parcel: False
+        worked = self.worked_points
+        rule: list[Callable[[Parcel], bool]] = []
+
+        def sees(parcel: Parcel) -> bool:
+            if parcel.point_id is not None and parcel.point_id in worked:
+                return True
+            if not rule:
+                rule.append(pickup_code_rule(self.user, self.role))
+            return rule[0](parcel)
+
+        return sees
 
 
 # Roles that may send anything over the API at all (residents, committee and proxies only read).
@@ -382,7 +466,9 @@ def api_work_point(principal: Principal, point_id: int | str) -> CollectionPoint
     """A point where the caller may take parcels in or hand them out (clerks and admins)."""
     if not works_counters(principal):
         raise Http404
-    return point_for(principal.user, point_id)
+    point = point_for(principal.user, point_id)
+    principal.worked_points.add(point.pk)
+    return point
 
 
 def api_couriers(principal: Principal) -> QuerySet[Courier]:

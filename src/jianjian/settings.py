@@ -92,16 +92,18 @@ MIDDLEWARE = [
     # Then: the request id, the JSON request log and the metrics see every request (issue 8).
     "jianjian.ops.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # jianjian.ops.apipath.*: Django's, whitenoise's and django-csp's own, passed by for an API
+    # call judged by its bearer token (no session, user, messages, static files or page policy).
+    "jianjian.ops.apipath.WhiteNoiseMiddleware",
+    "jianjian.ops.apipath.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "jianjian.ops.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "jianjian.ops.apipath.AuthenticationMiddleware",
+    "jianjian.ops.apipath.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "jianjian.ops.apipath.CSPMiddleware",
     # Last, as django-axes asks: turns a locked-out staff sign-in into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jianjian import clock
+from jianjian import clock, hotsql
 from jianjian.notify.messages import (
     SMS_LANGUAGE,
     age_text,
@@ -296,7 +296,7 @@ def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
     residents = {p.recipient_id for p, _event in arrivals if p.recipient_id is not None}
     prefs: dict[int | None, ResidentPreference] = {
         pref.resident_id: pref
-        for pref in ResidentPreference.objects.filter(resident_id__in=residents)
+        for pref in hotsql.fetch_in(ResidentPreference, "resident_id", sorted(residents))
     }
     rows = [
         row
@@ -309,7 +309,8 @@ def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
             {},
         )
     ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # Built once per process rather than compiled by the ORM per batch (jianjian/hotsql.py).
+    hotsql.insert_many(rows, ignore_conflicts=True)
 
 
 def parcel_moved(parcel: Parcel, event: CustodyEvent) -> None:

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils.translation import gettext as _
 
+from jianjian import hotsql as sql
 from jianjian.communities.models import Community, Flat, Resident, normalize_flat_code
 from jianjian.communities.phones import last4, normalize_phone
 from jianjian.parcels.errors import AmbiguousRecipient, InvalidInput, ParcelError
@@ -64,7 +66,11 @@ def match_recipients(
     residents, whatever their number; each scan gets its match or the error it would raise."""
     codes = [_flat_code(t.flat) for t in typed]
     wanted = {c for c in codes if isinstance(c, str)}
-    flats = {f.code: f for f in Flat.objects.filter(community=community, code__in=wanted)}
+    flats = (
+        {f.code: f for f in Flat.objects.filter(community=community, code__in=wanted)}
+        if wanted
+        else {}
+    )
     read: list[_Read | ParcelError] = []
     for t, code in zip(typed, codes, strict=True):
         try:
@@ -168,10 +174,32 @@ def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Res
         return {}
     # With the flat: the parcel records the resident's flat too.
     # A resident who moved out (inactive) no longer receives new parcels.
-    found = Resident.objects.filter(
-        community=community, phone__in=phones, active=True
-    ).select_related("flat")
-    return {r.phone: r for r in found}
+    # A scan's hot path: the statement is built once per number of phones (jianjian/hotsql.py);
+    # it is what filter(community, phone__in, active).select_related("flat") sends.
+    key = len(phones)
+    text = _BY_PHONE.get(key)
+    if text is None:
+        marks = ", ".join(["%s"] * key)
+        text = (
+            f"SELECT {sql.column_list(Resident, 'r')}, {sql.column_list(Flat, 'f')} "
+            f"FROM {sql.table(Resident)} r JOIN {sql.table(Flat)} f ON f.id = r.flat_id "
+            f"WHERE r.community_id = %s AND r.phone IN ({marks}) AND r.active = %s"
+        )
+        if len(_BY_PHONE) < 64:
+            _BY_PHONE[key] = text
+    with connection.cursor() as cursor:
+        cursor.execute(text, [community.pk, *sorted(phones), True])
+        rows = cursor.fetchall()
+    found = {}
+    for row in rows:
+        resident, flat = sql.split(row, Resident, Flat)
+        assert isinstance(resident, Resident) and isinstance(flat, Flat)
+        resident.flat = flat
+        found[resident.phone] = resident
+    return found
+
+
+_BY_PHONE: dict[int, str] = {}
 
 
 def _residents_by_tail(

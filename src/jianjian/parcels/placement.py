@@ -7,16 +7,21 @@ that lock is what makes the code sequence and the locker occupancy race-free.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from jianjian import hotsql as sql
 from jianjian.parcels.errors import InvalidInput, NoRoom
 from jianjian.parcels.models import CODE_HOLDING_STATES, Parcel, ParcelState
 from jianjian.points.models import SIZE_ORDER, CollectionPoint, Slot
 
 # Codes cycle through 001…9999; at the seed's 50 parcels a day they stay three digits for weeks.
 CODE_CYCLE = 9999
+# The probe's statement text by the number of codes asked about.
+_PROBES: dict[int, str] = {}
 
 
 def choose_slot(
@@ -47,6 +52,9 @@ def choose_slot(
                 raise NoRoom(_("Compartment %(slot)s is taken.") % {"slot": wanted.label})
         return wanted
     if slots is None:
+        shelf = _next_shelf_alone(point)
+        if shelf is not None:
+            return shelf
         slots = active_slots(point)
     shelves = [s for s in slots if not s.is_compartment]
     if shelves:
@@ -75,10 +83,28 @@ def choose_slot(
     return min(free, key=lambda s: (SIZE_ORDER[s.size], s.shelf, s.tier))
 
 
+def _next_shelf_alone(point: CollectionPoint) -> Slot | None:
+    """:func:`next_shelf` among the point's active shelves, building only the slot chosen (a
+    counter has dozens of shelf tiers; a scan needs one); None when it has no shelves."""
+    is_compartment = [f.attname for f in Slot._meta.concrete_fields].index("is_compartment")
+    with connection.cursor() as cursor:
+        cursor.execute(_slots_sql(), [point.community_id, point.pk, True])
+        shelves = [row for row in cursor.fetchall() if not row[is_compartment]]
+    if not shelves:
+        return None
+    return sql.instance(Slot, shelves[point.code_seq % len(shelves)])
+
+
+def _slots_sql() -> str:
+    return sql.select_sql(
+        Slot, "community_id = %s AND point_id = %s AND active = %s", "ORDER BY shelf, tier"
+    )
+
+
 def active_slots(point: CollectionPoint) -> list[Slot]:
     # Names the community as well as the point: the tenant key routes the query (docs/scale.md).
-    slots = Slot.objects.filter(community_id=point.community_id, point=point, active=True)
-    return list(slots.order_by("shelf", "tier"))
+    # Every scan reads them: the statement is built once (jianjian/hotsql.py), not by the ORM.
+    return sql.fetch(Slot, _slots_sql(), [point.community_id, point.pk, True])
 
 
 def next_shelf(point: CollectionPoint, shelves: list[Slot]) -> Slot:
@@ -124,7 +150,7 @@ class CodeBook:
         if not unknown:
             return
         self._asked = True
-        held = set(self._held_codes().filter(pickup_code__in=unknown))
+        held = self._held_among(sorted(unknown))
         self._held |= held
         self._free |= unknown - held
 
@@ -154,6 +180,25 @@ class CodeBook:
     def _read_all(self) -> None:
         self._held |= set(self._held_codes())
         self._complete = True
+
+    def _held_among(self, codes: list[str]) -> set[str]:
+        """Which of ``codes`` a parcel at the point holds: ``_held_codes()`` narrowed to them, in
+        a statement built once per number of codes (one scan asks about one)."""
+        key = len(codes)
+        text = _PROBES.get(key)
+        if text is None:
+            states = ", ".join(["%s"] * len(CODE_HOLDING_STATES))
+            marks = ", ".join(["%s"] * key)
+            text = (
+                f"SELECT pickup_code FROM {sql.table(Parcel)} WHERE community_id = %s "
+                f"AND point_id = %s AND state IN ({states}) AND pickup_code IN ({marks})"
+            )
+            if len(_PROBES) < 64:
+                _PROBES[key] = text
+        params: list[Any] = [self.point.community_id, self.point.pk, *CODE_HOLDING_STATES, *codes]
+        with connection.cursor() as cursor:
+            cursor.execute(text, params)
+            return {code for (code,) in cursor.fetchall()}
 
     def _held_codes(self) -> QuerySet[Parcel, str]:
         return Parcel.objects.filter(

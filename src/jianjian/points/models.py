@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from jianjian.communities.models import Community
@@ -34,10 +34,21 @@ def parse_day(entry: object) -> tuple[dt.time, dt.time] | None:
         return None
     if not isinstance(entry, list | tuple) or len(entry) != 2:
         raise ValueError(f"not a pair of times: {entry!r}")
-    opens, closes = (dt.time.fromisoformat(str(t)) for t in entry)
-    if opens == closes:
-        raise ValueError("opening and closing times are the same")
-    return opens, closes
+    key = (str(entry[0]), str(entry[1]))
+    parsed = _PARSED_DAYS.get(key)
+    if parsed is None:
+        opens, closes = (dt.time.fromisoformat(t) for t in key)
+        if opens == closes:
+            raise ValueError("opening and closing times are the same")
+        parsed = (opens, closes)
+        if len(_PARSED_DAYS) < 4096:
+            _PARSED_DAYS[key] = parsed
+    return parsed
+
+
+# Every deadline, warning and message asks a point's hours many times; a day's two times are
+# parsed once per process (a pure function of the two strings).
+_PARSED_DAYS: dict[tuple[str, str], tuple[dt.time, dt.time]] = {}
 
 
 def validate_week(value: object) -> None:
@@ -51,6 +62,9 @@ def validate_week(value: object) -> None:
             raise ValidationError(
                 gettext("Each day is closed, or opens and closes at two different times.")
             ) from None
+
+
+_SUMMARIES: dict[tuple[str | None, str], str] = {}
 
 
 class PointKind(models.TextChoices):
@@ -120,7 +134,16 @@ class CollectionPoint(models.Model):
         """The week's hours in one short line, e.g. ``09:00–20:30`` when every day is alike."""
         from jianjian.points.hours import week_summary
 
-        return week_summary(self.hours)
+        # Every resident message names the hours (a batch of 50 intakes writes 50 messages): the
+        # line is made once per process for each week and language, the same text every time.
+        key = (get_language(), repr(self.hours))
+        text = _SUMMARIES.get(key)
+        if text is None:
+            text = week_summary(self.hours)
+            if len(_SUMMARIES) >= 1024:
+                _SUMMARIES.clear()
+            _SUMMARIES[key] = text
+        return text
 
     def weekly_hours_on(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
         """The regular hours of ``day``'s weekday, closures aside."""

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jianjian import clock
+from jianjian import hotsql as sql
+from jianjian.communities.models import Resident
 from jianjian.couriers.models import Carrier, Courier
 from jianjian.parcels.errors import ParcelError
 from jianjian.parcels.lifecycle import hooks
@@ -20,6 +22,7 @@ from jianjian.parcels.lifecycle.kernel import (
     event_of,
     local_date,
     lock_point,
+    read_closures,
     save_counts,
 )
 from jianjian.parcels.lifecycle.rules import (
@@ -30,8 +33,10 @@ from jianjian.parcels.lifecycle.rules import (
     carrier_ambiguous,
     intake_data,
     intake_warnings,
+    is_open,
     recipient_known,
     recipient_needed,
+    reminder_after_intake,
     room_after,
     scanned_number,
 )
@@ -48,6 +53,34 @@ from jianjian.parcels.placement import (
 from jianjian.points.models import CollectionPoint, PointDay, PointKind
 
 S = ParcelState
+
+
+def _locked_parcels(community_id: int, numbers: list[str]) -> list[Parcel]:
+    """The community's parcels with these numbers, their rows locked, each with its recipient
+    (``select_for_update(of=("self",)).select_related("recipient")``, built once per number of
+    numbers: a batch's new numbers, the common case, find nothing)."""
+    q = sql.quote
+    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+    marks = ", ".join(["%s"] * len(numbers))
+    text = (
+        f"SELECT {sql.column_list(Parcel, 'p')}, {sql.column_list(Resident, 'r')} "
+        f"FROM {sql.table(Parcel)} p LEFT JOIN {sql.table(Resident)} r "
+        f"ON r.{q('id')} = p.{q('recipient_id')} "
+        f"WHERE p.{q('community_id')} = %s AND p.{q('tracking_number')} IN ({marks}){lock}"
+    )
+    width = len(Parcel._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute(text, [community_id, *numbers])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        parcel = sql.instance(Parcel, row[:width])
+        if parcel.recipient_id is not None:
+            parcel.recipient = sql.instance(Resident, row[width:])
+        else:
+            parcel.recipient = None
+        found.append(parcel)
+    return found
 
 
 def intake_many(
@@ -115,6 +148,11 @@ class _BatchIntake:
         self.carriers: dict[str, Carrier] = {}  # from the per-process cache, as scans name them
         self.day = self._read_day()
         self.codes = CodeBook(point)
+        read_closures(point)
+        # Every scan of the batch is at this point at this moment: its hours and the new
+        # parcels' reminder clock are worked out once.
+        self.open_now = is_open(point, self.now)
+        self.reminder_at = reminder_after_intake(point, self.now)
         self.pending: list[_Arrival] = []
 
     def run(self, scans: Sequence[Scan]) -> list[IntakeResult | ParcelError]:
@@ -143,20 +181,24 @@ class _BatchIntake:
         """Today's row, locked; an unsaved one when nothing was taken in today (it is written
         with the first intake, as get_or_create would)."""
         date = local_date(self.community, self.now)
-        day = PointDay.objects.select_for_update().filter(point=self.point, date=date).first()
-        return day or PointDay(community=self.community, point=self.point, date=date)
+        lock = "FOR UPDATE" if connection.features.has_select_for_update else ""
+        found = sql.fetch(
+            PointDay,
+            sql.select_sql(
+                PointDay, "community_id = %s AND point_id = %s AND date = %s", f"LIMIT 1 {lock}"
+            ),
+            [self.community.pk, self.point.pk, connection.ops.adapt_datefield_value(date)],
+        )
+        return (
+            found[0] if found else PointDay(community=self.community, point=self.point, date=date)
+        )
 
     def _read_parcels(self, numbers: list[str]) -> dict[str, Parcel]:
         if not numbers:
             return {}
         by_id = {c.pk: c for c in self.carriers.values()}
-        found = (
-            Parcel.objects.select_for_update(of=("self",))
-            .select_related("recipient")
-            .filter(community=self.community, tracking_number__in=numbers)
-        )
         parcels = {}
-        for parcel in found:
+        for parcel in _locked_parcels(self.community.pk, sorted(set(numbers))):
             parcel.community = self.community
             if parcel.carrier_id in by_id:  # the notification names the carrier
                 parcel.carrier = by_id[parcel.carrier_id]
@@ -229,8 +271,10 @@ class _BatchIntake:
                 tracking_number=number.number,
                 carrier=self._carrier(number.carrier),
             )
-        warnings = intake_warnings(parcel, point, self.now)
-        arrive(parcel, point, typed, scan.size, slot, code, self.now, self.courier)
+        warnings = intake_warnings(parcel, point, self.now, self.open_now)
+        arrive(
+            parcel, point, typed, scan.size, slot, code, self.now, self.courier, self.reminder_at
+        )
         parcel.event_count += 1
         day.intakes += 1
         day.overrides += 1 if over else 0
@@ -261,14 +305,15 @@ class _BatchIntake:
         # Inserted in number order: two batches racing over the same numbers then wait on each
         # other in one order (the second fails and is redone scan by scan), never deadlock.
         fresh = sorted((a.parcel for a in arrivals if a.created), key=lambda p: p.tracking_number)
-        Parcel.objects.bulk_create(fresh)
+        sql.insert_many(fresh)
         known = [a.parcel for a in arrivals if not a.created]
         if known:
             stamp = timezone.now()  # what save()'s auto_now would set; bulk_update does not
             for parcel in known:
                 parcel.updated_at = stamp
             Parcel.objects.bulk_update(known, INTAKE_FIELDS)
-        events = CustodyEvent.objects.bulk_create([self._event(a) for a in arrivals])
+        events = [self._event(a) for a in arrivals]
+        sql.insert_many(events)
         if self.day.pk is None:
             self.day.save(force_insert=True)
         else:

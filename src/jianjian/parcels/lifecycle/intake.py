@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from jianjian import clock
+from jianjian import hotsql as sql
 from jianjian.couriers.models import Courier
 from jianjian.parcels.errors import InvalidInput, InvalidTransition, ParcelError
 from jianjian.parcels.lifecycle.kernel import (
     Actor,
     carrier,
-    lock_point,
+    lock_point_for_scan,
+    read_closures,
     record,
     require,
     save_counts,
@@ -94,6 +96,17 @@ def intake_in_savepoint(
     return ParcelError(_("The parcel could not be saved; scan it again."), code="conflict")
 
 
+def _locked_parcel(community_id: int, number: str) -> Parcel | None:
+    """The parcel with this number in the community, its row locked; None for a new number."""
+    lock = "FOR UPDATE" if connection.features.has_select_for_update else ""
+    found = sql.fetch(
+        Parcel,
+        sql.select_sql(Parcel, "community_id = %s AND tracking_number = %s", lock),
+        [community_id, number],
+    )
+    return found[0] if found else None
+
+
 def _intake(
     point: CollectionPoint,
     scanned: Scanned,
@@ -104,14 +117,10 @@ def _intake(
     slot: Slot | None,
 ) -> IntakeResult:
     number = scanned.number
-    point = lock_point(point)
+    point, known = lock_point_for_scan(point, number)
     community = point.community
     now = clock.now()
-    parcel = (
-        Parcel.objects.select_for_update(of=("self",))
-        .filter(community=community, tracking_number=number)
-        .first()
-    )
+    parcel = _locked_parcel(community.pk, number) if known else None
     if parcel is not None:
         if parcel.state == S.AT_POINT and parcel.point_id == point.pk:
             return IntakeResult(parcel, duplicate=True, remaining_capacity=remaining_at(point, now))
@@ -153,6 +162,7 @@ def _intake(
         )
     chosen = choose_slot(point, scan.size or parcel.size, slot)
     code = next_pickup_code(point, chosen)
+    read_closures(point)
     warnings = intake_warnings(parcel, point, now)
     arrive(parcel, point, typed, scan.size, chosen, code, now, courier)
     point.on_hand += 1

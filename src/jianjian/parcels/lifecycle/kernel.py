@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jianjian import hotsql as sql
 from jianjian.communities.models import Community
 from jianjian.couriers import carriers
 from jianjian.couriers.models import Carrier
@@ -31,7 +33,7 @@ from jianjian.parcels.lifecycle import hooks
 from jianjian.parcels.matching import RecipientInfo
 from jianjian.parcels.models import CustodyEvent, EventKind, Parcel, ParcelState
 from jianjian.parcels.transitions import is_allowed
-from jianjian.points.models import CollectionPoint
+from jianjian.points.models import CollectionPoint, PointClosure
 
 S = ParcelState
 
@@ -63,15 +65,86 @@ def closed(point: CollectionPoint) -> InvalidInput:
     return InvalidInput(_("%(point)s is closed.") % {"point": point.name}, code="point_inactive")
 
 
+_LOCK_POINT: dict[bool, str] = {}
+
+
+def _lock_point_sql(*, scan: bool) -> str:
+    """The point and its community, the point's row locked (what
+    ``select_for_update(of=("self",)).select_related("community")`` sends), and how many
+    temporary closures the point has; with ``scan``, also the id of the community's parcel with
+    a given number, if there is one. Built once a process."""
+    text = _LOCK_POINT.get(scan)
+    if text is None:
+        q = sql.quote
+        lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+        parcel = (
+            f", (SELECT x.{q('id')} FROM {sql.table(Parcel)} x WHERE x.{q('community_id')} = "
+            f"p.{q('community_id')} AND x.{q('tracking_number')} = %s)"
+            if scan
+            else ""
+        )
+        text = (
+            f"SELECT {sql.column_list(CollectionPoint, 'p')}, {sql.column_list(Community, 'c')}, "
+            f"(SELECT count(*) FROM {sql.table(PointClosure)} z WHERE z.{q('community_id')} = "
+            f"p.{q('community_id')} AND z.{q('point_id')} = p.{q('id')}){parcel} "
+            f"FROM {sql.table(CollectionPoint)} p JOIN {sql.table(Community)} c "
+            f"ON c.{q('id')} = p.{q('community_id')} "
+            f"WHERE p.{q('community_id')} = %s AND p.{q('id')} = %s{lock}"
+        )
+        _LOCK_POINT[scan] = text
+    return text
+
+
 def lock_point(point: CollectionPoint) -> CollectionPoint:
-    locked = (
-        CollectionPoint.objects.select_for_update(of=("self",))
-        .select_related("community")
-        .get(community_id=point.community_id, pk=point.pk)
-    )
+    """``point`` read again with its row locked (and its community), or DoesNotExist; refused
+    when it is closed."""
+    return _lock_point(point, None)[0]
+
+
+def lock_point_for_scan(point: CollectionPoint, number: str) -> tuple[CollectionPoint, bool]:
+    """:func:`lock_point`, and in the same round trip whether the community has a parcel with
+    ``number`` (then the caller locks and reads it; a new number needs no second statement).
+
+    On PostgreSQL the answer is as of the statement's start: a scan of the same new number that
+    held the point's lock meanwhile and committed it is not seen, so the insert that follows
+    fails on the unique number and :func:`intake.intake_in_savepoint` runs the scan again, which
+    then finds the parcel — the same answer as reading it after the lock, one race in a
+    thousand scans later."""
+    locked, exists = _lock_point(point, number)
+    return locked, bool(exists)
+
+
+def _lock_point(point: CollectionPoint, number: str | None) -> tuple[CollectionPoint, Any]:
+    scan = number is not None
+    params: list[Any] = [number] if scan else []
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_point_sql(scan=scan), [*params, point.community_id, point.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise CollectionPoint.DoesNotExist("CollectionPoint matching query does not exist.")
+    width = len(CollectionPoint._meta.concrete_fields) + len(Community._meta.concrete_fields)
+    locked, community = sql.split(row[:width], CollectionPoint, Community)
+    assert isinstance(locked, CollectionPoint) and isinstance(community, Community)
+    locked.community = community
+    if not row[width]:
+        locked._closure_spans = []  # type: ignore[attr-defined]  # none to read (read_closures)
     if not locked.active:
         raise closed(locked)
-    return locked
+    return locked, row[width + 1] if scan else None
+
+
+def read_closures(point: CollectionPoint) -> None:
+    """Read the point's temporary closures in a statement built once, for its opening-hours
+    rules (:meth:`CollectionPoint.closed_on` reads them once per instance otherwise); nothing
+    when :func:`lock_point` found it has none."""
+    if getattr(point, "_closure_spans", None) is not None:
+        return
+    closures = sql.fetch(
+        PointClosure,
+        sql.select_sql(PointClosure, "community_id = %s AND point_id = %s"),
+        [point.community_id, point.pk],
+    )
+    point._closure_spans = [c.span() for c in closures]  # type: ignore[attr-defined]
 
 
 def lock_parcel(parcel: Parcel) -> Parcel:
@@ -143,7 +216,7 @@ def record(
     parcel.event_count += 1
     save_parcel(parcel)
     event = event_of(parcel, kind, actor, method, at, **fields)
-    event.save(force_insert=True)
+    sql.insert(event)  # append-only: always a new row (CustodyEvent.save's own rule)
     hooks.recorded([(parcel, event)])
     return event
 
@@ -208,11 +281,21 @@ def on_hand(community_id: int, point_id: int, delta: int) -> None:
 # so the tables can be distributed by community (docs/scale.md, tests/district/).
 
 
+_SAVE_COUNTS: list[str] = []
+
+
 def save_counts(point: CollectionPoint) -> None:
     """Write a locked point's on-hand count and pickup-code sequence."""
-    CollectionPoint.objects.filter(community_id=point.community_id, pk=point.pk).update(
-        on_hand=point.on_hand, code_seq=point.code_seq
-    )
+    if not _SAVE_COUNTS:
+        q = sql.quote
+        _SAVE_COUNTS.append(
+            f"UPDATE {sql.table(CollectionPoint)} SET {q('on_hand')} = %s, {q('code_seq')} = %s "
+            f"WHERE {q('community_id')} = %s AND {q('id')} = %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SAVE_COUNTS[0], [point.on_hand, point.code_seq, point.community_id, point.pk]
+        )
 
 
 _PARCEL_COLUMNS = [f.attname for f in Parcel._meta.concrete_fields if not f.primary_key]
@@ -225,7 +308,7 @@ def save_parcel(parcel: Parcel) -> None:
         values = {name: getattr(parcel, name) for name in _PARCEL_COLUMNS}
         if Parcel.objects.filter(community_id=parcel.community_id, pk=parcel.pk).update(**values):
             return
-    parcel.save(force_insert=True)
+    sql.insert(parcel)
 
 
 def recognition(raw: str) -> Recognition:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -62,15 +62,27 @@ def capacity_exceeded(point: CollectionPoint, intakes: int) -> CapacityExceeded:
     )
 
 
-def intake_warnings(parcel: Parcel, point: CollectionPoint, now: dt.datetime) -> list[str]:
+def intake_warnings(
+    parcel: Parcel, point: CollectionPoint, now: dt.datetime, open_now: bool | None = None
+) -> list[str]:
     """What the clerk is told and the intake event keeps: a parcel planned for another point,
-    a parcel taken in while the point is closed (allowed: a courier may drop it at the door)."""
+    a parcel taken in while the point is closed (allowed: a courier may drop it at the door).
+    ``open_now``: :func:`is_open` of the point at ``now`` when the caller has it already."""
     warnings = []
     if parcel.planned_point_id and parcel.planned_point_id != point.pk:
         warnings.append("wrong_point")
-    if not point.is_open_at(now.astimezone(ZoneInfo(point.community.time_zone))):
+    if not (is_open(point, now) if open_now is None else open_now):
         warnings.append("outside_hours")
     return warnings
+
+
+def is_open(point: CollectionPoint, now: dt.datetime) -> bool:
+    return point.is_open_at(now.astimezone(ZoneInfo(point.community.time_zone)))
+
+
+def reminder_after_intake(point: CollectionPoint, now: dt.datetime) -> dt.datetime | None:
+    """When a parcel taken in at ``point`` at ``now`` is first reminded of (its clock starts)."""
+    return first_step_at(point.community, now, dead_at(point, now))
 
 
 def intake_data(over: bool, reason: str, warnings: list[str]) -> dict[str, Any]:
@@ -83,6 +95,9 @@ def intake_data(over: bool, reason: str, warnings: list[str]) -> dict[str, Any]:
     return data
 
 
+UNSET = object()  # arrive(): no reminder time given, work it out
+
+
 def arrive(
     parcel: Parcel,
     point: CollectionPoint,
@@ -92,9 +107,12 @@ def arrive(
     code: str,
     now: dt.datetime,
     courier: Courier | None,
+    reminder_at: object = UNSET,
 ) -> None:
     """Set on ``parcel`` what an intake changes: the recipient typed, the size, its place and
-    code, and the reminder clock (a parcel taken in again after a return starts afresh)."""
+    code, and the reminder clock (a parcel taken in again after a return starts afresh).
+    ``reminder_at``: :func:`reminder_after_intake` when the caller has it already (a batch: the
+    same point and moment for every scan)."""
     if not typed.empty:
         apply_recipient(parcel, typed)
     if size:
@@ -104,7 +122,11 @@ def arrive(
     parcel.slot = slot
     parcel.pickup_code = code
     parcel.intake_at = now
-    parcel.next_reminder_at = first_step_at(point.community, now, dead_at(point, now))
+    parcel.next_reminder_at = (
+        reminder_after_intake(point, now)
+        if reminder_at is UNSET
+        else cast("dt.datetime | None", reminder_at)
+    )
     parcel.closed_at = None
     parcel.returned_to = None
     parcel.collected_by = ""

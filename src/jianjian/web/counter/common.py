@@ -30,16 +30,18 @@ def page(
     *,
     part: str | None = None,
     status: int = 200,
+    remaining: int | None = None,
 ) -> HttpResponse:
     """Render the partial for an htmx request, else the whole screen around it.
 
     Every form also works without JavaScript: the same view answers a plain POST with the full
-    page, so a counter with a broken browser can still work.
+    page, so a counter with a broken browser can still work. ``remaining``: the point's room
+    today when the caller knows it already (an intake's answer reports it), else it is read.
     """
     context = {
         "point": point,
         "screen": screen,
-        "remaining": room_today(point),
+        "remaining": room_today(point) if remaining is None else remaining,
         "label_queue": len(label_queue(request.session, point)),
         **context,
     }

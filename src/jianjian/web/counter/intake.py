@@ -69,6 +69,7 @@ def intake_scan(request: HttpRequest, point_id: int) -> HttpResponse:
         point,
         outcome,
         data,
+        remaining=result.remaining_capacity,  # the room the intake left, as it reported it
         parcel=result.parcel,
         recipient=recipient_label(result.parcel),
         wrong_point="wrong_point" in result.warnings,
@@ -76,9 +77,9 @@ def intake_scan(request: HttpRequest, point_id: int) -> HttpResponse:
     )
 
 
-def _answer(request, point, outcome, data, **context):  # type: ignore[no-untyped-def]
+def _answer(request, point, outcome, data, remaining=None, **context):  # type: ignore[no-untyped-def]
     context.update(outcome=outcome, data=data)
-    return page(request, point, "intake", FULL, context, part=PART)
+    return page(request, point, "intake", FULL, context, part=PART, remaining=remaining)
 
 
 @login_required

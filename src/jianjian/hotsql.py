@@ -1,0 +1,245 @@
+"""The scan path's few hot statements, written once per process instead of compiled per request.
+
+Building a query through the ORM (``filter`` → ``as_sql`` → converters) costs more CPU than
+PostgreSQL spends running it: a single scan's ~14 statements were half of its server time
+(docs/benchmarks.md). The statements here are the same ones the ORM would send — the same
+tables, columns, ``community_id`` first, ``FOR UPDATE`` where the kernel locks — but their text is
+built from the models' metadata once, and rows come back through the fields' own converters
+(:meth:`Model.from_db`), so instances are what a queryset would have returned.
+
+Only what the hot path needs: select one model's rows by a fixed ``WHERE``, and insert one row
+(``RETURNING`` its id; SQLite ≥ 3.35 and PostgreSQL both have it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db import connection, models
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
+
+_SELECTS: dict[tuple[type[Model], str], str] = {}
+_CONVERTERS: dict[type[Model], list[tuple[int, list[Callable[..., Any]], Any]]] = {}
+_INSERTS: dict[tuple[type[Model], int, bool], tuple[str, Any]] = {}
+
+
+def quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def table(model: type[Model]) -> str:
+    return quote(model._meta.db_table)
+
+
+def column_list(model: type[Model], alias: str = "") -> str:
+    """Every concrete column of ``model``, in field order (what :meth:`Model.from_db` takes)."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + quote(f.column) for f in model._meta.concrete_fields)
+
+
+def select_sql(model: type[Model], where: str, suffix: str = "") -> str:
+    """``SELECT <every column> FROM <table> WHERE <where> <suffix>``, built once."""
+    key = (model, where + "\0" + suffix)
+    sql = _SELECTS.get(key)
+    if sql is None:
+        sql = f"SELECT {column_list(model)} FROM {table(model)} WHERE {where} {suffix}".strip()
+        if len(_SELECTS) < 1024:
+            _SELECTS[key] = sql
+    return sql
+
+
+def _converters(model: type[Model]) -> list[tuple[int, list[Callable[..., Any]], Any]]:
+    """The database converters of each column that has any (dates on SQLite, JSON, …), as the
+    ORM's compiler would apply them."""
+    found = _CONVERTERS.get(model)
+    if found is None:
+        found = []
+        for i, field in enumerate(model._meta.concrete_fields):
+            col = field.get_col(model._meta.db_table)
+            convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if convs:
+                found.append((i, convs, col))
+        _CONVERTERS[model] = found
+    return found
+
+
+def instance(model: type[M], row: Sequence[Any]) -> M:
+    """One model instance from a row of :func:`column_list`'s columns (from the ``default``
+    database, as the scan path's queries are)."""
+    values = list(row)
+    for i, convs, col in _converters(model):
+        value = values[i]
+        for conv in convs:
+            value = conv(value, col, connection)
+        values[i] = value
+    names = [f.attname for f in model._meta.concrete_fields]
+    return model.from_db("default", names, values)
+
+
+def fetch(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [instance(model, row) for row in rows]
+
+
+def fetch_in(model: type[M], column: str, values: Sequence[Any]) -> list[M]:
+    """``model.objects.filter(<column>__in=values)``: the rows whose ``column`` is one of
+    ``values`` (none asked, none read)."""
+    if not values:
+        return []
+    marks = ", ".join(["%s"] * len(values))
+    return fetch(model, select_sql(model, f"{quote(column)} IN ({marks})"), list(values))
+
+
+def split(row: Sequence[Any], *models: type[Model]) -> list[Model]:
+    """Instances of ``models`` from one row that joined their :func:`column_list` in order."""
+    out, start = [], 0
+    for model in models:
+        end = start + len(model._meta.concrete_fields)
+        out.append(instance(model, row[start:end]))
+        start = end
+    return out
+
+
+Plan = list[tuple[Any, bool, tuple[type[Any], ...]]]  # (field, own pre_save, plain types)
+
+
+def _plan(fields: list[Field[Any, Any]]) -> Plan:
+    """For each field: itself, whether it has its own ``pre_save`` (``auto_now``…), and the value
+    types the ORM would pass to the driver unchanged."""
+    plain = dict(_PLAIN)
+    if connection.vendor == "postgresql":
+        # psycopg takes an aware datetime as it is (adapt_datetimefield_value returns it);
+        # SQLite's backend turns it into text, so there it goes through the field.
+        plain[models.DateTimeField] = (_Aware,)
+    return [(f, type(f).pre_save is not Field.pre_save, plain.get(type(f), ())) for f in fields]
+
+
+class _Aware:
+    """Marks "an aware datetime" among a field's plain types (checked in :func:`_prepared`)."""
+
+
+def _prepared(obj: Model, plan: Plan) -> list[Any]:
+    """What the ORM's insert sends for ``obj``: ``pre_save`` where the field has its own, then
+    ``get_db_prep_save`` — skipped for the plain values it would pass through unchanged (a str,
+    an int, a bool, None), which are most of a row."""
+    values = []
+    for f, own_pre_save, plain in plan:
+        value = f.pre_save(obj, True) if own_pre_save else getattr(obj, f.attname)
+        kind = type(value)
+        if (
+            value is None
+            or kind in plain
+            or (str in plain and isinstance(value, str))  # text choices are str subclasses
+            or (_Aware in plain and kind is dt.datetime and value.tzinfo is not None)
+        ):
+            values.append(value)
+        else:
+            values.append(f.get_db_prep_save(value, connection))
+    return values
+
+
+# Field classes whose values of these exact types reach the driver as they are.
+_PLAIN: dict[type[Any], tuple[type[Any], ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.IntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.BooleanField: (bool,),
+    models.ForeignKey: (int,),
+}
+
+
+def _insert_sql(model: type[Model], rows: int, ignore_conflicts: bool = False) -> tuple[str, Plan]:
+    key = (model, rows, ignore_conflicts)
+    cached = _INSERTS.get(key)
+    if cached is None:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        pk = meta.pk
+        assert pk is not None
+        cols = ", ".join(quote(f.column) for f in fields)
+        if _unnest(fields, rows):
+            # One array a column, as Django's own bulk_create on PostgreSQL: the text stays
+            # short and the same for any number of rows (psycopg re-parses a long text on
+            # every call, and PostgreSQL plans fewer parameters).
+            arrays = ", ".join(
+                f"(%s)::{str(f.db_type(connection)).split('(')[0]}[]" for f in fields
+            )
+            values = f"SELECT * FROM UNNEST({arrays})"
+        else:
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            values = f"VALUES {', '.join([row] * rows)}"
+        sql = f"INSERT INTO {table(model)} ({cols}) {values} " + (
+            "ON CONFLICT DO NOTHING" if ignore_conflicts else f"RETURNING {quote(pk.column)}"
+        )
+        cached = (sql, _plan(fields))
+        if len(_INSERTS) < 256:
+            _INSERTS[key] = cached
+    return cached
+
+
+def _unnest(fields: list[Field[Any, Any]], rows: int) -> bool:
+    """Whether rows go in as arrays: on PostgreSQL, for several rows of standard column types
+    (Django's own test in ``SQLInsertCompiler.assemble_as_sql``)."""
+    return (
+        connection.vendor == "postgresql"
+        and rows > 1
+        and not any(hasattr(f, "get_placeholder") for f in fields)
+        and all(
+            (f.target_field if f.is_relation else f).get_internal_type()  # type: ignore[attr-defined]
+            in connection.data_types
+            for f in fields
+        )
+    )
+
+
+def insert(obj: Model) -> None:
+    """``obj.save(force_insert=True)`` in one statement built once: every concrete column but the
+    id, each value prepared by its field as the ORM does, the new id read back with
+    ``RETURNING``. For models with no ``save()`` logic and no signal receivers of their own (the
+    parcel, the custody event)."""
+    insert_many([obj])
+
+
+def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """:func:`insert` for several rows of one model in one statement (``bulk_create``'s rows,
+    ids set from ``RETURNING`` in the rows' order, as ``bulk_create`` reads them).
+
+    ``ignore_conflicts``: a row that would break a unique constraint is skipped (``ON CONFLICT
+    DO NOTHING``, PostgreSQL and SQLite alike), and, as with ``bulk_create``, no ids are set.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    size = max(connection.ops.bulk_batch_size(fields, objs), 1)  # SQLite's parameter limit
+    # (the text of an UNNEST insert is the same for any number of rows: cached once a model)
+    for start in range(0, len(objs), size):
+        chunk = objs[start : start + size]
+        text, plan = _insert_sql(model, len(chunk), ignore_conflicts)
+        params: list[Any] = []
+        for obj in chunk:
+            params += _prepared(obj, plan)
+        if _unnest(fields, len(chunk)):
+            width = len(fields)
+            params = [params[i::width] for i in range(width)]  # one list a column
+        with connection.cursor() as cursor:
+            cursor.execute(text, params)
+            if ignore_conflicts:
+                continue
+            ids = cursor.fetchall()
+        assert len(ids) == len(chunk)
+        for obj, (pk,) in zip(chunk, ids, strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = "default"
