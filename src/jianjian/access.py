@@ -163,21 +163,50 @@ def point_for(user: User, point_id: int | str) -> CollectionPoint:
         raise Http404 from None
     if not _authenticated(user):
         raise Http404
-    with connection.cursor() as cursor:
-        if user.is_superuser:
-            cursor.execute(_point_sql(staff=False), [pk, True])
-        else:
-            cursor.execute(
-                _point_sql(staff=True),
-                [user.pk, StaffRole.ADMIN, pk, True, user.pk, StaffRole.CLERK],
-            )
-        row = cursor.fetchone()
+    row = _point_row(user, pk, _community_of_point(pk))
+    if row is None and pk in _POINT_COMMUNITY:
+        # The point was remembered in another community (moved in the Django admin): read anew.
+        del _POINT_COMMUNITY[pk]
+        row = _point_row(user, pk, _community_of_point(pk))
     if row is None:
         raise Http404
     point, community = hotsql.split(row, CollectionPoint, Community)
     assert isinstance(point, CollectionPoint) and isinstance(community, Community)
     point.community = community
     return point
+
+
+def _point_row(user: User, pk: int, community_id: int | None) -> Any:
+    if community_id is None:
+        return None
+    with connection.cursor() as cursor:
+        if user.is_superuser:
+            cursor.execute(_point_sql(staff=False), [community_id, pk, True])
+        else:
+            cursor.execute(
+                _point_sql(staff=True),
+                [user.pk, StaffRole.ADMIN, community_id, pk, True, user.pk, StaffRole.CLERK],
+            )
+        return cursor.fetchone()
+
+
+# Which community each point belongs to, remembered by this process: the counter's URLs and the
+# API's scans carry only a point id, and a statement that names its community is routed to that
+# community's database node in a district (docs/scale.md). A point never changes community in
+# the product; if one is moved by hand, point_for finds no row, forgets the entry and reads again.
+_POINT_COMMUNITY: dict[int, int] = {}
+_POINT_COMMUNITY_MAX = 100_000
+
+
+def _community_of_point(pk: int) -> int | None:
+    found = _POINT_COMMUNITY.get(pk)
+    if found is None:
+        found = CollectionPoint.objects.filter(pk=pk).values_list("community_id", flat=True).first()
+        if found is not None:
+            if len(_POINT_COMMUNITY) >= _POINT_COMMUNITY_MAX:
+                _POINT_COMMUNITY.clear()
+            _POINT_COMMUNITY[pk] = found
+    return found
 
 
 _POINT_SQL: dict[bool, str] = {}
@@ -200,14 +229,15 @@ def _point_sql(*, staff: bool) -> str:
         f"ON c.{q('id')} = p.{q('community_id')} "
     )
     if not staff:
-        text += f"WHERE p.{q('id')} = %s AND p.{q('active')} = %s"
+        text += f"WHERE p.{q('community_id')} = %s AND p.{q('id')} = %s AND p.{q('active')} = %s"
     else:
         # The admin membership joins on the point's community (one per user and community);
         # a clerk's binding to the point is looked up beside it.
         text += (
             f"LEFT JOIN {members} a ON a.{q('community_id')} = p.{q('community_id')} "
             f"AND a.{q('user_id')} = %s AND a.{q('role')} = %s "
-            f"WHERE p.{q('id')} = %s AND p.{q('active')} = %s AND (a.{q('id')} IS NOT NULL "
+            f"WHERE p.{q('community_id')} = %s AND p.{q('id')} = %s AND p.{q('active')} = %s "
+            f"AND (a.{q('id')} IS NOT NULL "
             f"OR EXISTS (SELECT 1 FROM {bindings} mp JOIN {members} m "
             f"ON m.{q('id')} = mp.{member_col} "
             f"WHERE mp.{point_col} = p.{q('id')} AND m.{q('user_id')} = %s "
