@@ -27,6 +27,15 @@ class Carrier(models.Model):
         return self.name
 
 
+class CourierQuerySet(models.QuerySet["Courier"]):
+    def serving(self, carrier_id: int, community_id: int) -> CourierQuerySet:
+        """Who to tell about a carrier's parcel that no courier announced: the carrier's active
+        couriers serving the community, the longest-serving first."""
+        return self.filter(carrier_id=carrier_id, active=True, communities=community_id).order_by(
+            "pk"
+        )
+
+
 class Courier(models.Model):
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="couriers")
     name = models.CharField(_("name"), max_length=50)
@@ -36,6 +45,8 @@ class Courier(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     active = models.BooleanField(_("active"), default=True)
+
+    objects = CourierQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("courier")

@@ -465,11 +465,9 @@ def parcel_dead(parcel: Parcel) -> int:
     )
     courier = parcel.delivering_courier
     if courier is None:
-        courier = (
-            parcel.carrier.couriers.filter(active=True, communities=parcel.community_id)
-            .order_by("pk")
-            .first()
-        )
+        from jianjian.couriers.models import Courier as Couriers  # the model, not a type hint
+
+        courier = Couriers.objects.serving(parcel.carrier_id, parcel.community_id).first()
     if courier is not None:
         context = _context(parcel)
         row = enqueue(

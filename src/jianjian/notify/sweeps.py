@@ -276,10 +276,7 @@ def _tell_couriers(community: Community, parcels: Sequence[Parcel], day: dt.date
         if courier_id is None:
             if parcel.carrier_id not in fallback:
                 fallback[parcel.carrier_id] = (
-                    Courier.objects.filter(
-                        carrier_id=parcel.carrier_id, active=True, communities=community.pk
-                    )
-                    .order_by("pk")
+                    Courier.objects.serving(parcel.carrier_id, community.pk)
                     .values_list("pk", flat=True)
                     .first()
                 )

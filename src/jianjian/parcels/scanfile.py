@@ -13,26 +13,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jianjian import uploads
+from jianjian.couriers.manifests import COLUMNS as MANIFEST_COLUMNS
 from jianjian.parcels.lifecycle.scan import Scan
 
+# A manifest's headers (运单号, 手机号, 房号, 姓名, 尺寸, 快递公司 …), and the phone tail a
+# station types when the label shows only that.
 COLUMNS = {
-    "tracking_number": "tracking_number",
-    "tracking": "tracking_number",
-    "运单号": "tracking_number",
-    "快递单号": "tracking_number",
-    "phone": "phone",
-    "手机号": "phone",
+    **MANIFEST_COLUMNS,
     "phone_last4": "phone_last4",
     "尾号": "phone_last4",
     "手机尾号": "phone_last4",
-    "flat": "flat",
-    "房号": "flat",
-    "name": "name",
-    "姓名": "name",
-    "size": "size",
-    "尺寸": "size",
-    "carrier": "carrier",
-    "快递公司": "carrier",
 }
 SPEC = uploads.Columns(
     aliases=COLUMNS,
