@@ -103,6 +103,14 @@ def test_upload_of_garbage_says_why(world, courier_client):
     assert response.status_code == 422 and "Excel" in response.content.decode()
 
 
+def test_upload_without_a_file_says_what_is_missing(world, courier_client):
+    for post in ({}, {"community": world.community.pk}):
+        response = courier_client.post("/courier/manifest/", post)
+        assert response.status_code == 422
+        assert 'class="errorlist' in response.content.decode()
+    assert not Parcel.objects.exists()
+
+
 def test_plan_csv_escapes_formula_cells(world, courier_client):
     announce(
         world, {"tracking_number": tracking(), "phone": "13812345678", "name": "=cmd|' /C calc'!A0"}

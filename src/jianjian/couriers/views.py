@@ -110,10 +110,13 @@ class ManifestForm(forms.Form):
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     courier = _courier(request)
-    form = ManifestForm(courier, request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # an empty POST is bound too: it must say what is missing
+    form = ManifestForm(
+        courier, request.POST if posted else None, request.FILES if posted else None
+    )
     report = None
     file_error = ""
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             rows = manifests.read_file(upload.name, upload.read())
@@ -129,7 +132,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                 filename=upload.name,
                 import_good_rows=form.cleaned_data["import_good_rows"],
             )
-    status = 422 if file_error or (report is not None and not report.accepted) else 200
+    refused = file_error or form.errors or (report is not None and not report.accepted)
+    status = 422 if refused else 200
     context = {"form": form, "report": report, "file_error": file_error, "courier": courier}
     return render(request, "couriers/upload.html", context, status=status)
 
