@@ -15,6 +15,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _points_learned_anew():
+    """Each test's points are new to the process, as on PostgreSQL, whose ids are never reused:
+    SQLite reuses a rolled-back test's ids, so a remembered point's community could be another
+    test's and a test's statement count would depend on the tests before it."""
+    from jianjian import access
+
+    access._POINT_COMMUNITY.clear()
+
+
+@pytest.fixture(autouse=True)
 def _notification_log(settings, tmp_path):
     """Keep the log channel's file out of the data directory during tests."""
     settings.NOTIFY_LOG_FILE = tmp_path / "notifications.log"
