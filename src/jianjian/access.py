@@ -101,6 +101,7 @@ class Staff:
 
     roles: tuple[tuple[int, str], ...] = ()  # (community id, role)
     clerk_at: tuple[tuple[int, int], ...] = ()  # (community id, point id) of clerk memberships
+    slugs: tuple[tuple[int, str], ...] = ()  # (community id, its slug), for links to them
 
     def communities(self, *roles: str) -> set[int]:
         return {community for community, role in self.roles if role in roles}
@@ -116,14 +117,20 @@ def staff_of(user: User) -> Staff:
     memo = getattr(user, _STAFF_MEMO, None)
     if memo is not None:
         return memo  # type: ignore[no-any-return]
-    rows = Membership.objects.filter(user=user).values_list("community_id", "role", "points")
+    rows = Membership.objects.filter(user=user).values_list(
+        "community_id", "community__slug", "role", "points"
+    )
     roles: set[tuple[int, str]] = set()
     clerk_at: set[tuple[int, int]] = set()
-    for community, role, point in rows:
+    slugs: set[tuple[int, str]] = set()
+    for community, slug, role, point in rows:
         roles.add((community, role))
+        slugs.add((community, slug))
         if role == StaffRole.CLERK and point is not None:
             clerk_at.add((community, point))
-    staff = Staff(roles=tuple(sorted(roles)), clerk_at=tuple(sorted(clerk_at)))
+    staff = Staff(
+        roles=tuple(sorted(roles)), clerk_at=tuple(sorted(clerk_at)), slugs=tuple(sorted(slugs))
+    )
     setattr(user, _STAFF_MEMO, staff)
     return staff
 
@@ -163,9 +170,11 @@ def point_for(user: User, point_id: int | str) -> CollectionPoint:
         raise Http404 from None
     if not _authenticated(user):
         raise Http404
+    remembered = pk in _POINT_COMMUNITY
     row = _point_row(user, pk, _community_of_point(pk))
-    if row is None and pk in _POINT_COMMUNITY:
-        # The point was remembered in another community (moved in the Django admin): read anew.
+    if row is None and remembered:
+        # The point may have been remembered in another community (moved in the Django admin):
+        # read it anew once. A point just read needs no second try.
         del _POINT_COMMUNITY[pk]
         row = _point_row(user, pk, _community_of_point(pk))
     if row is None:
@@ -834,16 +843,8 @@ def roles_of(user: User) -> Roles:
     if not _authenticated(user):
         return Roles()
     staff = staff_of(user)
-    slugs = (
-        dict(
-            Community.objects.filter(pk__in=sorted({c for c, _r in staff.roles})).values_list(
-                "pk", "slug"
-            )
-        )
-        if staff.roles
-        else {}
-    )
-    member = [(role, slugs[community]) for community, role in staff.roles if community in slugs]
+    slugs = dict(staff.slugs)
+    member = [(role, slugs[community]) for community, role in staff.roles]
     admin = tuple(sorted(slug for role, slug in member if role == StaffRole.ADMIN))
     report = tuple(
         sorted(slug for role, slug in member if role in (StaffRole.ADMIN, StaffRole.COMMITTEE))

@@ -89,3 +89,12 @@ def test_a_point_remembered_in_another_community_is_read_anew():
     CollectionPoint.objects.filter(pk=here.counter.pk).update(community=there.community, code="Z")
 
     assert access.point_for(_fresh(admin), here.counter.pk).community == there.community
+
+
+def test_a_refused_point_is_not_read_twice():
+    world = make_world()
+    stranger = get_user_model().objects.create_user("stranger")
+    with CaptureQueriesContext(connection) as queries, pytest.raises(Http404):
+        access.point_for(stranger, world.counter.pk)
+    # Its community (learned now) and the check: a point just read needs no second try.
+    assert len(queries) == 2

@@ -23,7 +23,7 @@ from jianjian import access, clock
 from jianjian.console import audit
 from jianjian.console.operations.forms import RobotForm, masked
 from jianjian.notify import outbox
-from jianjian.notify.models import GroupRobot, Notification, Status
+from jianjian.notify.models import Notification, Status
 
 # Fields whose values may go into the audit log as they are (never the secret).
 AUDITED = ["name", "kind", "purpose", "webhook_url", "active"]
@@ -81,16 +81,13 @@ def robot_deactivate(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     community = access.console_community_for(request.user, slug)
     robot = access.console_robot_for(request.user, community, pk)
     if robot.active:
-        with transaction.atomic():
-            GroupRobot.objects.filter(pk=robot.pk).update(active=False)
-            audit.record(
-                request.user,
-                community,
-                "deactivate",
-                _("Robot %(robot)s deactivated") % {"robot": robot},
-                robot,
-                {"active": [True, False]},
-            )
+        audit.deactivate(
+            request.user,
+            community,
+            robot,
+            "deactivate",
+            _("Robot %(robot)s deactivated") % {"robot": robot},
+        )
         messages.success(request, _("Deactivated."))
     return redirect("console:ops-robots", slug=community.slug)
 

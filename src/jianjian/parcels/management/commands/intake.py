@@ -70,11 +70,12 @@ class Command(BaseCommand):
     def _actor(self, username: str | None, point: CollectionPoint) -> services.Actor:
         if not username:
             return services.Actor.system("cli")
+        refused = CommandError(f"{username!r} does not work at {point.code}.")
         user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise refused
         try:
-            if user is None:
-                raise Http404
             access.point_for(user, point.pk)
         except Http404:
-            raise CommandError(f"{username!r} does not work at {point.code}.") from None
+            raise refused from None
         return services.Actor.of(user)
