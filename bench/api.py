@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import cpu
 from bench._setup import configure, machine, percentile
 from bench.floor import wrk
 
@@ -298,17 +299,21 @@ class Row:
     stored_per_s: float
 
 
-def measure(label: str, count, seconds: int, **wrk_args) -> Row:  # type: ignore[no-untyped-def]
-    """One wrk run; ``count()`` before and after gives the rows really stored per second."""
+def measure(label: str, count, seconds: int, app: int, **wrk_args) -> Row:  # type: ignore[no-untyped-def]
+    """One wrk run; ``count()`` before and after gives the rows really stored per second, the
+    CPU of the server ``app`` (a pid), PostgreSQL and wrk what one request cost the machine."""
     before = count()
+    cpu_before = cpu.snapshot(app)
     result = wrk.run(seconds=seconds, **wrk_args)
+    cpu_after = cpu.snapshot(app)
     stored = count() - before
     row = Row(label, result, stored / seconds)
     print(
         f"  {label}: {result.requests_per_s:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
         f"p99 {result.p99_ms:.1f} ms; {result.requests} requests, {result.non_2xx} not 2xx"
         f"{', socket errors ' + result.errors if result.errors else ''}; "
-        f"{row.stored_per_s:,.0f} parcels stored/s",
+        f"{row.stored_per_s:,.0f} parcels stored/s; "
+        f"{cpu.per_request(cpu_before, cpu_after, result.requests)}",
         flush=True,
     )
     return row
@@ -403,6 +408,7 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
             "floor: look up, insert a parcel and an event",
             floor_count,
             s,
+            app=floor.pid,
             url=floor_http,
             path="/floor/intake",
             run_digit=1,
@@ -414,6 +420,7 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
             "jianjian POST /api/v1/parcels/intake",
             stored_parcels,
             s,
+            app=server.pid,
             url=ours_url,
             path="/api/v1/parcels/intake",
             run_digit=2,
@@ -425,6 +432,7 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
             "jianjian counter scan (htmx POST)",
             stored_parcels,
             s,
+            app=server.pid,
             url=ours_url,
             path="/counter/%s/scan/",
             run_digit=3,
@@ -437,6 +445,7 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
             "floor: batch of 50",
             floor_count,
             s,
+            app=floor.pid,
             url=floor_http,
             path="/floor/intake/batch",
             run_digit=4,
@@ -448,6 +457,7 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
             "jianjian POST /api/v1/parcels/intake/batch (50)",
             stored_parcels,
             s,
+            app=server.pid,
             url=ours_url,
             path="/api/v1/parcels/intake/batch",
             run_digit=5,

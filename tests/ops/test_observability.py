@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -121,3 +123,29 @@ def test_metrics_show_requests_parcels_on_hand_and_outbox(client, settings, worl
     assert f'jianjian_parcels_on_hand{{community="{slug}",point="B"}} 0.0' in text
     assert "jianjian_outbox_backlog 3.0" in text  # one arrival message per parcel, not yet sent
     assert "jianjian_worker_lag_seconds -1.0" in text  # no worker has run
+
+
+def test_the_custody_file_is_appended_line_by_line_and_not_held_open(tmp_path):
+    """Two processes' handlers share one file; a rotated (moved-away) file is started anew."""
+    from jianjian.ops.logfile import AppendFileHandler
+
+    path = tmp_path / "not-yet" / "custody.log"
+    web, worker = AppendFileHandler(str(path)), AppendFileHandler(str(path))
+    for handler in (web, worker):
+        handler.setFormatter(JsonFormatter())
+    record = logging.makeLogRecord({"name": "jianjian.custody", "msg": "取件 custody event"})
+    web.emit(record)
+    worker.emit(record)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["msg"] for line in lines] == ["取件 custody event"] * 2
+    assert not [fd for fd in Path("/proc/self/fd").iterdir() if _points_at(fd, path)]
+    path.rename(tmp_path / "custody.log.1")
+    web.emit(record)
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def _points_at(fd: Path, path: Path) -> bool:
+    try:
+        return Path(os.readlink(fd)) == path
+    except OSError:
+        return False

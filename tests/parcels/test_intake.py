@@ -256,6 +256,30 @@ def test_pickup_codes_stay_unique_under_churn(db):
     assert check(world.community.pk).ok
 
 
+def test_a_code_still_held_when_the_sequence_comes_round_is_skipped(world):
+    """A single scan takes the sequence's next code without asking whether it is held; when it
+    is (the sequence came round while that parcel is still on the shelf), the database refuses
+    it and the scan is taken in with the next free code, written once."""
+    first = services.intake(world.counter, tracking(), actor=world.clerk, phone="13812345678")
+    held = first.parcel.pickup_code
+    # Round again: the next scan's sequence number is the first parcel's, on the same shelf.
+    type(world.counter).objects.filter(pk=world.counter.pk).update(code_seq=0)
+    world.counter.code_seq = 0
+    number = tracking()
+    result = services.intake(world.counter, number, actor=world.clerk, phone="13812345678")
+    assert result.created and result.parcel.pickup_code != held
+    live = list(
+        Parcel.objects.filter(point=world.counter, state=S.AT_POINT).values_list(
+            "pickup_code", flat=True
+        )
+    )
+    assert sorted(live) == sorted([held, result.parcel.pickup_code])
+    assert Parcel.objects.filter(tracking_number=number).count() == 1
+    assert CustodyEvent.objects.filter(parcel=result.parcel).count() == 1
+    assert PointDay.objects.get(point=world.counter).intakes == 2
+    assert check(world.community.pk).ok
+
+
 def test_a_batch_of_scans_gives_one_outcome_each_and_a_refused_scan_writes_nothing(world):
     """A station's scan stream: one transaction, one savepoint per scan."""
     world.counter.daily_capacity = 3

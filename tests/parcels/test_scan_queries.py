@@ -32,16 +32,18 @@ def _batch(world: World, size: int) -> list[str]:
     return [q["sql"] for q in queries.captured_queries]
 
 
-def test_one_scan_takes_twelve_statements(world):
+def test_one_scan_takes_ten_statements(world):
     _one(world)  # today's row exists from now on, as on any busy day
     statements = _one(world)
     # A savepoint pair (the scan's own subtransaction); the point locked, with in the same
     # statement whether it has closures and whether the number is known (a new one needs no
-    # second read); the resident matched; today's count upserted in one statement; the slots and
-    # the next code read (the carrier comes from the process's cache); the point's counts
-    # written; the parcel and its event inserted; the resident's preferences read; the message
-    # queued.
-    assert len(statements) == 12, "\n".join(s[:120] for s in statements)
+    # second read); the resident matched, with their message preferences; today's count
+    # upserted in one statement; the slots read (the carrier comes from the process's cache;
+    # the next code is the sequence's, which the unique index on live codes vouches for); the
+    # point's counts written; the parcel and its event inserted; the message queued.
+    assert len(statements) == 10, "\n".join(s[:120] for s in statements)
+    assert not [s for s in statements if "notify_residentpreference" in s.split(" FROM ")[0]]
+    assert not [s for s in statements if s.startswith("SELECT pickup_code")]
     assert not [s for s in statements if s.startswith("SELECT") and "pointday" in s]
     assert not [s for s in statements if "pointclosure" in s.split(" FROM ")[-1]]
     assert PointDay.objects.get(point=world.counter).intakes == 2
@@ -50,7 +52,7 @@ def test_one_scan_takes_twelve_statements(world):
 
 def test_the_first_scan_of_a_day_creates_its_row_in_the_same_statement(world):
     carrier("sf")  # a running process knows its carriers already (couriers/carriers.py)
-    assert len(_one(world)) == 12
+    assert len(_one(world)) == 10
     assert PointDay.objects.get(point=world.counter).intakes == 1
 
 
@@ -70,7 +72,7 @@ def test_a_point_closed_today_is_read_and_warns(world):
     with CaptureQueriesContext(connection) as queries:
         result = services.intake(world.counter, scan, actor=world.clerk)
     assert result.created and "outside_hours" in result.warnings
-    assert len(queries.captured_queries) == 13
+    assert len(queries.captured_queries) == 11
 
 
 def test_a_known_number_is_read_and_locked_after_the_point(world):
@@ -93,8 +95,8 @@ def test_a_batch_takes_a_fixed_number_of_statements_whatever_its_size(world):
     one, ten = _batch(world, 1), _batch(world, 10)
     # Two savepoint pairs (the batch's, its fast attempt's); the point locked; the slots, the
     # carriers, today's row, the parcels, the residents and the next codes read once; the
-    # parcels and events inserted in bulk; the day and the point written; preferences read and
-    # the messages queued in one insert.
-    assert len(one) == len(ten) == 16, "\n".join(s[:120] for s in ten)
+    # parcels and events inserted in bulk; the day and the point written; the messages queued
+    # in one insert (the preferences came with the residents).
+    assert len(one) == len(ten) == 15, "\n".join(s[:120] for s in ten)
     assert PointDay.objects.get(point=world.counter).intakes == 12
     assert check(world.community.pk).ok

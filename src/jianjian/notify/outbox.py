@@ -293,11 +293,7 @@ def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
     """:func:`parcel_arrived` for a batch of intakes: the same rows (keys, channels, bodies, first
     attempts) from one read of the residents' preferences and one insert. A row whose key is
     already queued is skipped, as :func:`enqueue` skips it."""
-    residents = {p.recipient_id for p, _event in arrivals if p.recipient_id is not None}
-    prefs: dict[int | None, ResidentPreference] = {
-        pref.resident_id: pref
-        for pref in hotsql.fetch_in(ResidentPreference, "resident_id", sorted(residents))
-    }
+    prefs = _preferences([parcel for parcel, _event in arrivals])
     rows = [
         row
         for parcel, event in arrivals
@@ -311,6 +307,21 @@ def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
     ]
     # Built once per process rather than compiled by the ORM per batch (jianjian/hotsql.py).
     hotsql.insert_many(rows, ignore_conflicts=True)
+
+
+def _preferences(parcels: Sequence[Parcel]) -> dict[int | None, ResidentPreference | None]:
+    """The recipients' message preferences (None: the defaults): those the recipient arrived
+    with (read with the resident when a scan matched it), the others in one read."""
+    found: dict[int | None, ResidentPreference | None] = {}
+    for parcel in parcels:
+        resident = parcel.recipient if type(parcel).recipient.is_cached(parcel) else None
+        cache = type(resident).notify_preference.related if resident is not None else None
+        if cache is not None and cache.is_cached(resident):
+            found[resident.pk] = cache.get_cached_value(resident)
+    unread = {p.recipient_id for p in parcels if p.recipient_id is not None} - found.keys()
+    for pref in hotsql.fetch_in(ResidentPreference, "resident_id", sorted(unread)):
+        found[pref.resident_id] = pref
+    return found
 
 
 def parcel_moved(parcel: Parcel, event: CustodyEvent) -> None:

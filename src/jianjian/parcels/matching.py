@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from jianjian import hotsql as sql
 from jianjian.communities.models import Community, Flat, Resident, normalize_flat_code
 from jianjian.communities.phones import last4, normalize_phone
+from jianjian.notify.models import ResidentPreference
 from jianjian.parcels.errors import AmbiguousRecipient, InvalidInput, ParcelError
 
 
@@ -180,21 +181,28 @@ def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Res
     text = _BY_PHONE.get(key)
     if text is None:
         marks = ", ".join(["%s"] * key)
+        # With the resident's message preferences too: the intake that follows queues a message
+        # to the resident, and reads them from the resident instead of asking again.
         text = (
-            f"SELECT {sql.column_list(Resident, 'r')}, {sql.column_list(Flat, 'f')} "
+            f"SELECT {sql.column_list(Resident, 'r')}, {sql.column_list(Flat, 'f')}, "
+            f"{sql.column_list(ResidentPreference, 'p')} "
             f"FROM {sql.table(Resident)} r JOIN {sql.table(Flat)} f ON f.id = r.flat_id "
-            f"WHERE r.community_id = %s AND r.phone IN ({marks}) AND r.active = %s"
+            f"LEFT JOIN {sql.table(ResidentPreference)} p ON p.resident_id = r.id "
+            f"WHERE r.community_id = %s AND r.phone IN ({marks}) AND r.active = true"
         )
         if len(_BY_PHONE) < 64:
             _BY_PHONE[key] = text
     with connection.cursor() as cursor:
-        cursor.execute(text, [community.pk, *sorted(phones), True])
+        cursor.execute(text, [community.pk, *sorted(phones)])
         rows = cursor.fetchall()
     found = {}
+    width = len(Resident._meta.concrete_fields) + len(Flat._meta.concrete_fields)
     for row in rows:
-        resident, flat = sql.split(row, Resident, Flat)
+        resident, flat = sql.split(row[:width], Resident, Flat)
         assert isinstance(resident, Resident) and isinstance(flat, Flat)
         resident.flat = flat
+        preference = sql.instance(ResidentPreference, row[width:]) if row[width] else None
+        Resident.notify_preference.related.set_cached_value(resident, preference)
         found[resident.phone] = resident
     return found
 

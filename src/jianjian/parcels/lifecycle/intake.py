@@ -83,15 +83,19 @@ def intake_in_savepoint(
     scanned = scanned_number(scan)
     if isinstance(scanned, ParcelError):
         return scanned
-    for _attempt in range(2):
+    for attempt in range(3):
         try:
             with transaction.atomic():
-                return _intake(point, scanned, scan, actor, method, courier, slot)
+                # The first attempt takes the code sequence's next code without a read of the
+                # codes held: it is nearly always free, and the unique index on live codes
+                # refuses it when it is not. A later attempt asks which codes are held.
+                return _intake(point, scanned, scan, actor, method, courier, slot, attempt == 0)
         except ParcelError as exc:
             return exc
         except IntegrityError:
-            # Two scans of one new number at two points raced and the other insert won. Run once
-            # more: now the parcel exists and the ordinary rules answer.
+            # The code came round while its last parcel is still here, or two scans of one new
+            # number at two points raced and the other insert won. Run again: now the codes
+            # held are read, and an existing parcel is answered by the ordinary rules.
             continue
     return ParcelError(_("The parcel could not be saved; scan it again."), code="conflict")
 
@@ -115,6 +119,7 @@ def _intake(
     method: str,
     courier: Courier | None,
     slot: Slot | None,
+    trusting: bool = False,
 ) -> IntakeResult:
     number = scanned.number
     point, known = lock_point_for_scan(point, number)
@@ -161,7 +166,7 @@ def _intake(
             code="locker_consent",
         )
     chosen = choose_slot(point, scan.size or parcel.size, slot)
-    code = next_pickup_code(point, chosen)
+    code = next_pickup_code(point, chosen, trusting=trusting)
     read_closures(point)
     warnings = intake_warnings(parcel, point, now)
     arrive(parcel, point, typed, scan.size, chosen, code, now, courier)
