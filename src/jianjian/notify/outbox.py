@@ -314,10 +314,15 @@ def _preferences(parcels: Sequence[Parcel]) -> dict[int | None, ResidentPreferen
     with (read with the resident when a scan matched it), the others in one read."""
     found: dict[int | None, ResidentPreference | None] = {}
     for parcel in parcels:
-        resident = parcel.recipient if type(parcel).recipient.is_cached(parcel) else None
-        cache = type(resident).notify_preference.related if resident is not None else None
-        if cache is not None and cache.is_cached(resident):
-            found[resident.pk] = cache.get_cached_value(resident)
+        if parcel.recipient_id is None or not type(parcel).recipient.is_cached(parcel):
+            continue
+        resident = parcel.recipient
+        if resident is None:
+            continue
+        cache = type(resident).notify_preference.related
+        if cache.is_cached(resident):
+            pref = cache.get_cached_value(resident)
+            found[resident.pk] = pref if isinstance(pref, ResidentPreference) else None
     unread = {p.recipient_id for p in parcels if p.recipient_id is not None} - found.keys()
     for pref in hotsql.fetch_in(ResidentPreference, "resident_id", sorted(unread)):
         found[pref.resident_id] = pref
