@@ -6,6 +6,7 @@ its helpers (notification worker, daily backup) running beside it as they do in 
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import socket
@@ -186,5 +187,39 @@ def test_metrics_add_up_the_requests_of_every_web_worker(tmp_path: Path):
             counted = [row for row in text.splitlines() if row.startswith(line)]
             assert counted and float(counted[0].split()[-1]) == answered, counted
     finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_more_keep_alive_clients_than_threads_are_all_answered(tmp_path: Path):
+    """Scanning stations and API clients keep their connections open between scans. granian's
+    backpressure counts open connections, idle ones included: each of 24 clients holding one
+    open must still be answered, not left waiting for a connection another client never
+    closes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIANJIAN_")} | {
+        "JIANJIAN_DATA_DIR": str(tmp_path)
+    }
+    cli = [sys.executable, "-m", "jianjian.cli"]
+    subprocess.run([*cli, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=300)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--workers", "2", "--no-worker", "--no-backup"],
+        env=env,
+    )
+    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=20) for _ in range(24)]
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", proc)
+        for _round in range(2):  # the second round asks again on the connections held open
+            for client in clients:
+                client.request("GET", "/healthz")
+            statuses = []
+            for client in clients:
+                response = client.getresponse()
+                response.read()
+                statuses.append(response.status)
+            assert statuses == [200] * len(clients)
+    finally:
+        for client in clients:
+            client.close()
         proc.terminate()
         proc.wait(timeout=30)

@@ -282,15 +282,16 @@ BACKUP_KEEP = env_int("JIANJIAN_BACKUP_KEEP", 14, minimum=1)
 # usually have their own).
 BACKUP_DAILY = env_bool("JIANJIAN_BACKUP_DAILY", DATABASES["default"]["ENGINE"].endswith("sqlite3"))
 # `jianjian serve` (granian): where it listens, its worker processes and, in each, the threads
-# that run Django and the requests it takes on at once (the rest wait in granian's queue, not
-# in Python). Django's work is CPU-bound under the GIL: a few threads per worker cover the
-# database's round trips; hundreds (granian's WSGI default) only fight over the GIL and hold a
-# database connection each.
+# that run Django and the connections it keeps open. Django's work is CPU-bound under the GIL:
+# two threads per worker cover the database's round trips (measured in docs/benchmarks.md);
+# hundreds (granian's WSGI default) only fight over the GIL and hold a database connection each.
+# granian's backpressure counts open connections, idle keep-alive ones included, not requests:
+# set near the thread count, clients beyond it were never answered.
 WEB_HOST = env_str("JIANJIAN_HOST", "127.0.0.1")
 WEB_PORT = env_int("JIANJIAN_PORT", 8000, minimum=1, maximum=65535)
 WEB_WORKERS = env_int("JIANJIAN_WEB_WORKERS", 2, minimum=1, maximum=64)
-WEB_THREADS = env_int("JIANJIAN_WEB_THREADS", 4, minimum=1, maximum=256)
-WEB_BACKPRESSURE = env_int("JIANJIAN_WEB_BACKPRESSURE", WEB_THREADS, minimum=1, maximum=4096)
+WEB_THREADS = env_int("JIANJIAN_WEB_THREADS", 2, minimum=1, maximum=256)
+WEB_BACKPRESSURE = env_int("JIANJIAN_WEB_BACKPRESSURE", 256, minimum=1, maximum=4096)
 READY_REQUIRE_WORKER = env_bool("JIANJIAN_READY_REQUIRE_WORKER", True)
 READY_WORKER_MAX_AGE = env_int("JIANJIAN_READY_WORKER_MAX_AGE", 60, minimum=1)
 READY_OUTBOX_MAX_BACKLOG = env_int("JIANJIAN_READY_OUTBOX_MAX_BACKLOG", 1000, minimum=0)

@@ -82,7 +82,7 @@ class Command(BaseCommand):
             "--backpressure",
             type=int,
             default=settings.WEB_BACKPRESSURE,
-            help="requests each worker takes on at once; more wait in granian's queue",
+            help="connections each worker keeps open, idle keep-alive ones included",
         )
         parser.add_argument(
             "--no-worker", action="store_true", help="do not start the background worker"
