@@ -201,11 +201,15 @@ def _point(parcel: Parcel) -> CollectionPoint | None:
     ).first()
 
 
-def _context(parcel: Parcel, language: str | None = None) -> dict[str, Any]:
+def _context(
+    parcel: Parcel, language: str | None = None, deadline: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The message's pieces in ``language``; ``deadline``: the parcel's, if already worked out
+    (one message goes out in the templates' language and the resident's)."""
     language = language or settings.LANGUAGE_CODE
     community = parcel.community
     point = _point(parcel)
-    deadline = _deadline_at(parcel)
+    deadline = deadline or _deadline_at(parcel)
     return {
         "community": community.name,
         "tail": parcel.tracking_number[-4:],
@@ -259,10 +263,15 @@ def _recipient_rows(
     parcel: Parcel, targets: list[Target], cause: str, key: str, extra: dict[str, Any]
 ) -> list[Notification]:
     rows = []
+    deadline = _deadline_at(parcel)
     # The SMS template's variables are the same pieces in the templates' language.
-    params = sms_params(cause, _localised(_context(parcel, SMS_LANGUAGE), extra, SMS_LANGUAGE))
+    params = sms_params(
+        cause, _localised(_context(parcel, SMS_LANGUAGE, deadline), extra, SMS_LANGUAGE)
+    )
     for target in targets:
-        context = _localised(_context(parcel, target.language), extra, target.language)
+        context = _localised(
+            _context(parcel, target.language, deadline), extra, target.language
+        )
         row = outbox_row(
             parcel=parcel,
             community_id=parcel.community_id,
