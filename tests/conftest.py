@@ -17,11 +17,13 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _points_learned_anew():
     """Each test's points are new to the process, as on PostgreSQL, whose ids are never reused:
-    SQLite reuses a rolled-back test's ids, so a remembered point's community could be another
-    test's and a test's statement count would depend on the tests before it."""
+    SQLite reuses a rolled-back test's ids, so a remembered point's community or slots could be
+    another test's and a test's statement count would depend on the tests before it."""
     from jianjian import access
+    from jianjian.parcels import placement
 
     access._POINT_COMMUNITY.clear()
+    placement._SLOT_ROWS.clear()
 
 
 @pytest.fixture(autouse=True)

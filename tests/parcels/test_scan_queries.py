@@ -32,16 +32,18 @@ def _batch(world: World, size: int) -> list[str]:
     return [q["sql"] for q in queries.captured_queries]
 
 
-def test_one_scan_takes_ten_statements(world):
+def test_one_scan_takes_nine_statements(world):
     _one(world)  # today's row exists from now on, as on any busy day
     statements = _one(world)
     # A savepoint pair (the scan's own subtransaction); the point locked, with in the same
-    # statement whether it has closures and whether the number is known (a new one needs no
-    # second read); the resident matched, with their message preferences; today's count
-    # upserted in one statement; the slots read (the carrier comes from the process's cache;
-    # the next code is the sequence's, which the unique index on live codes vouches for); the
-    # point's counts written; the parcel and its event inserted; the message queued.
-    assert len(statements) == 10, "\n".join(s[:120] for s in statements)
+    # statement whether it has closures, whether the number is known (a new one needs no
+    # second read) and its layout version (its slots come from the process's memory while it
+    # stays the same, as the carrier does; the next code is the sequence's, which the unique
+    # index on live codes vouches for); the resident matched, with their message preferences;
+    # today's count upserted in one statement; the point's counts written; the parcel and its
+    # event inserted; the message queued.
+    assert len(statements) == 9, "\n".join(s[:120] for s in statements)
+    assert not [s for s in statements if '"points_slot"' in s]
     assert not [s for s in statements if "notify_residentpreference" in s.split(" FROM ")[0]]
     assert not [s for s in statements if s.startswith("SELECT pickup_code")]
     assert not [s for s in statements if s.startswith("SELECT") and "pointday" in s]
@@ -52,7 +54,7 @@ def test_one_scan_takes_ten_statements(world):
 
 def test_the_first_scan_of_a_day_creates_its_row_in_the_same_statement(world):
     carrier("sf")  # a running process knows its carriers already (couriers/carriers.py)
-    assert len(_one(world)) == 10
+    assert len(_one(world)) == 10  # and reads the point's slots the first time
     assert PointDay.objects.get(point=world.counter).intakes == 1
 
 
@@ -72,7 +74,7 @@ def test_a_point_closed_today_is_read_and_warns(world):
     with CaptureQueriesContext(connection) as queries:
         result = services.intake(world.counter, scan, actor=world.clerk)
     assert result.created and "outside_hours" in result.warnings
-    assert len(queries.captured_queries) == 11
+    assert len(queries.captured_queries) == 10
 
 
 def test_a_known_number_is_read_and_locked_after_the_point(world):
@@ -93,10 +95,10 @@ def test_a_batch_takes_a_fixed_number_of_statements_whatever_its_size(world):
     world.counter.save()
     _one(world)
     one, ten = _batch(world, 1), _batch(world, 10)
-    # Two savepoint pairs (the batch's, its fast attempt's); the point locked; the slots, the
-    # carriers, today's row, the parcels, the residents and the next codes read once; the
+    # Two savepoint pairs (the batch's, its fast attempt's); the point locked; the carriers,
+    # today's row, the parcels, the residents and the next codes read once; the
     # parcels and events inserted in bulk; the day and the point written; the messages queued
-    # in one insert (the preferences came with the residents).
-    assert len(one) == len(ten) == 15, "\n".join(s[:120] for s in ten)
+    # in one insert (the preferences came with the residents; the slots with the first scan).
+    assert len(one) == len(ten) == 14, "\n".join(s[:120] for s in ten)
     assert PointDay.objects.get(point=world.counter).intakes == 12
     assert check(world.community.pk).ok

@@ -87,9 +87,7 @@ def _next_shelf_alone(point: CollectionPoint) -> Slot | None:
     """:func:`next_shelf` among the point's active shelves, building only the slot chosen (a
     counter has dozens of shelf tiers; a scan needs one); None when it has no shelves."""
     is_compartment = [f.attname for f in Slot._meta.concrete_fields].index("is_compartment")
-    with connection.cursor() as cursor:
-        cursor.execute(_slots_sql(), [point.community_id, point.pk, True])
-        shelves = [row for row in cursor.fetchall() if not row[is_compartment]]
+    shelves = [row for row in _slot_rows(point) if not row[is_compartment]]
     if not shelves:
         return None
     return sql.instance(Slot, shelves[point.code_seq % len(shelves)])
@@ -102,9 +100,31 @@ def _slots_sql() -> str:
 
 
 def active_slots(point: CollectionPoint) -> list[Slot]:
+    return [sql.instance(Slot, row) for row in _slot_rows(point)]
+
+
+# Each point's active slot rows, in (shelf, tier) order, with the layout version of the point
+# they were read for: every scan chooses a slot, and the slots change only when the point is laid
+# out again, which raises its version (points/layout_triggers.py). Rows, not instances: each
+# scan builds its own.
+_SLOT_ROWS: dict[int, tuple[int, list[tuple[Any, ...]]]] = {}
+_SLOT_ROWS_MAX = 10_000
+
+
+def _slot_rows(point: CollectionPoint) -> list[tuple[Any, ...]]:
+    cached = _SLOT_ROWS.get(point.pk)
+    if cached is not None and cached[0] == point.layout_version:
+        return cached[1]
     # Names the community as well as the point: the tenant key routes the query (docs/scale.md).
-    # Every scan reads them: the statement is built once (jianjian/hotsql.py), not by the ORM.
-    return sql.fetch(Slot, _slots_sql(), [point.community_id, point.pk, True])
+    with connection.cursor() as cursor:
+        cursor.execute(_slots_sql(), [point.community_id, point.pk, True])
+        rows = [tuple(row) for row in cursor.fetchall()]
+    if len(_SLOT_ROWS) >= _SLOT_ROWS_MAX:
+        _SLOT_ROWS.clear()
+    # Stored under the version the point was read at: rows read after it are as new or newer,
+    # and a scan that locked the point sees them exactly (a slot change waits for its lock).
+    _SLOT_ROWS[point.pk] = (point.layout_version, rows)
+    return rows
 
 
 def next_shelf(point: CollectionPoint, shelves: list[Slot]) -> Slot:

@@ -110,6 +110,10 @@ class CollectionPoint(models.Model):
     on_hand = models.IntegerField(_("on hand"), default=0, editable=False)
     # Rolling sequence for pickup codes (see parcels.codes).
     code_seq = models.PositiveIntegerField(default=0, editable=False)
+    # Raised by the database itself whenever one of the point's slots is added, changed or
+    # removed, by any path (triggers on the slots' table, points/layout_triggers.py): a process
+    # keeps the point's slots in memory while this number stays the same (parcels.placement).
+    layout_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("collection point")
