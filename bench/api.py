@@ -27,6 +27,7 @@ import itertools
 import os
 import pstats
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -370,17 +371,32 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
     analyze = args.database == "postgres" and not args.no_analyze and not autovacuum()
     if analyze:
         print(
-            "autovacuum is off on this server: the bench runs ANALYZE before each run, as "
-            "autovacuum would keep the statistics of a deployed database (--no-analyze: do not)"
+            "autovacuum is off on this server: the bench runs VACUUM ANALYZE before each run, as "
+            "autovacuum would for a deployed database (--no-analyze: do not)"
         )
 
     def fresh_statistics() -> None:
         if analyze:
-            run_sql("ANALYZE")
-            floor_sql(floor_url, "ANALYZE")
+            # Vacuumed too: each counter scan rewrites its session row, and dead row versions
+            # that autovacuum would clear pile up run after run.
+            run_sql("VACUUM ANALYZE")
+            floor_sql(floor_url, "VACUUM ANALYZE")
 
     def floor_count() -> int:
         return int(floor_sql(floor_url, "SELECT count(*) FROM floor_scans_parcel"))
+
+    def stations_of(r: int) -> list[int]:
+        """The batch's points of round ``r``: new ones each round, as a station's 10,000 scans
+        a round would otherwise bring its code sequence round onto codes still on the shelf (a
+        point holding 10,000 parcels at once), which no real point does."""
+        if r == 0:
+            return stations
+        fresh = more_points(community, [f"{chr(ord('G') + r)}{c}" for c in "ABCD"])
+        for point in fresh:
+            point.daily_capacity = 10_000_000
+            point.save()
+        connections.close_all()
+        return [p.pk for p in fresh]
 
     ours_url = f"http://127.0.0.1:{args.port}"
     floor_http = f"http://127.0.0.1:{args.port + 1}"
@@ -403,74 +419,142 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
             wrk.run(
                 url, **{**single, "mode": mode}, path=path, run_digit=digit, seconds=1, headers=hdrs
             )
-        fresh_statistics()
-        f1 = measure(
-            "floor: look up, insert a parcel and an event",
-            floor_count,
-            s,
-            app=floor.pid,
-            url=floor_http,
-            path="/floor/intake",
-            run_digit=1,
-            headers=headers,
-            **single,
-        )
-        fresh_statistics()
-        j1 = measure(
-            "jianjian POST /api/v1/parcels/intake",
-            stored_parcels,
-            s,
-            app=server.pid,
-            url=ours_url,
-            path="/api/v1/parcels/intake",
-            run_digit=2,
-            headers=headers,
-            **single,
-        )
-        fresh_statistics()
-        j2 = measure(
-            "jianjian counter scan (htmx POST)",
-            stored_parcels,
-            s,
-            app=server.pid,
-            url=ours_url,
-            path="/counter/%s/scan/",
-            run_digit=3,
-            headers=counter,
-            **{**single, "mode": "counter"},
-        )
-        batched = dict(mode="batch", points=stations, connections=4, threads=4, batch=50)
-        fresh_statistics()
-        f2 = measure(
-            "floor: batch of 50",
-            floor_count,
-            s,
-            app=floor.pid,
-            url=floor_http,
-            path="/floor/intake/batch",
-            run_digit=4,
-            headers=headers,
-            **batched,
-        )
-        fresh_statistics()
-        j3 = measure(
-            "jianjian POST /api/v1/parcels/intake/batch (50)",
-            stored_parcels,
-            s,
-            app=server.pid,
-            url=ours_url,
-            path="/api/v1/parcels/intake/batch",
-            run_digit=5,
-            headers=headers,
-            **batched,
-        )
+        rounds = [
+            one_round(
+                r,
+                measure_row=measure,
+                fresh=fresh_statistics,
+                floor_count=floor_count,
+                floor=(floor.pid, floor_http),
+                ours=(server.pid, ours_url),
+                headers=headers,
+                counter=counter,
+                single=single,
+                stations=stations_of(r),
+                s=s,
+            )
+            for r in range(args.rounds)
+        ]
     finally:
         for proc in (server, floor):
             proc.terminate()
         for proc in (server, floor):
             proc.wait(timeout=20)
     print(f"load after: {os.getloadavg()[0]:.2f}")
+    if len(rounds) > 1:
+        for r, (f1, j1, j2, f2, j3) in enumerate(rounds, start=1):
+            print(f"round {r}:\n{side_by_side(f1, [j1, j2], f2, j3)}")
+        print(f"median of {len(rounds)} rounds (each figure on its own):")
+    f1, j1, j2, f2, j3 = (median_row([r[i] for r in rounds]) for i in range(5))
     print(side_by_side(f1, [j1, j2], f2, j3))
+
+
+def median_row(rows: list[Row]) -> Row:
+    """Each figure of ``rows`` (one endpoint, several rounds) at its median."""
+    if len(rows) == 1:
+        return rows[0]
+    results = [r.result for r in rows]
+    result = wrk.Result(
+        requests_per_s=statistics.median(x.requests_per_s for x in results),
+        p50_ms=statistics.median(x.p50_ms for x in results),
+        p99_ms=statistics.median(x.p99_ms for x in results),
+        requests=sum(x.requests for x in results),
+        non_2xx=sum(x.non_2xx for x in results),
+        errors=", ".join(x.errors for x in results if x.errors),
+    )
+    return Row(rows[0].label, result, statistics.median(r.stored_per_s for r in rows))
+
+
+def one_round(
+    r: int,
+    *,
+    measure_row,
+    fresh,
+    floor_count,
+    floor,
+    ours,
+    headers,
+    counter,  # type: ignore[no-untyped-def]
+    single,
+    stations,
+    s,
+):
+    """The floor's scan, jianjian's API and counter scans, the floor's batch and jianjian's:
+    one after the other, so every round compares them under the same load on the machine."""
+    floor_pid, floor_http = floor
+    server_pid, ours_url = ours
+    start = r * 1_000_000_000  # each round's numbers are new (wrk.py)
+    batched = dict(mode="batch", points=stations, connections=4, threads=4, batch=50)
+    plan = [
+        (
+            "floor: look up, insert a parcel and an event",
+            floor_count,
+            floor_pid,
+            floor_http,
+            "/floor/intake",
+            1,
+            headers,
+            single,
+        ),
+        (
+            "jianjian POST /api/v1/parcels/intake",
+            stored_parcels,
+            server_pid,
+            ours_url,
+            "/api/v1/parcels/intake",
+            2,
+            headers,
+            single,
+        ),
+        (
+            "jianjian counter scan (htmx POST)",
+            stored_parcels,
+            server_pid,
+            ours_url,
+            "/counter/%s/scan/",
+            3,
+            counter,
+            {**single, "mode": "counter"},
+        ),
+        (
+            "floor: batch of 50",
+            floor_count,
+            floor_pid,
+            floor_http,
+            "/floor/intake/batch",
+            4,
+            headers,
+            batched,
+        ),
+        (
+            "jianjian POST /api/v1/parcels/intake/batch (50)",
+            stored_parcels,
+            server_pid,
+            ours_url,
+            "/api/v1/parcels/intake/batch",
+            5,
+            headers,
+            batched,
+        ),
+    ]
+    rows = []
+    for label, count, pid, url, path, digit, hdrs, load in plan:
+        fresh()
+        rows.append(
+            measure_row(
+                label,
+                count,
+                s,
+                app=pid,
+                url=url,
+                path=path,
+                run_digit=digit,
+                headers=hdrs,
+                start=start,
+                **load,
+            )
+        )
+    return tuple(rows)
 
 
 def profile_intake(point, batch: int, requests: int = 100) -> str:  # type: ignore[no-untyped-def]
@@ -653,6 +737,12 @@ def main() -> None:
         help="the floor's PostgreSQL database (dropped and made anew)",
     )
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every endpoint this many times in turn; the table gives the medians",
+    )
     parser.add_argument(
         "--parcels", type=int, default=1_000_000, help="parcels kept for --only pickup"
     )

@@ -1,6 +1,6 @@
-"""CPU time spent during a load run, by who spent it: the web server's processes, PostgreSQL's
-and the load generator's. Read from ``/proc`` (Linux), so a run can say how many milliseconds
-of the machine's CPU one request costs each side, not only how many requests were answered."""
+"""CPU time spent during a load run, by who spent it: the web server's processes and
+PostgreSQL's. Read from ``/proc`` (Linux), so a run can say how many milliseconds of the
+machine's CPU one request costs each side, not only how many requests were answered."""
 
 from __future__ import annotations
 
@@ -26,8 +26,12 @@ def _processes() -> dict[int, tuple[str, int, int]]:
     return out
 
 
-def snapshot(app_pid: int) -> dict[str, float]:
-    """Milliseconds of CPU used so far by the app's process tree, by ``postgres`` and by ``wrk``."""
+Snapshot = dict[int, tuple[str, float]]  # pid -> (group, milliseconds of CPU so far)
+GROUPS = ("app", "postgres")
+
+
+def snapshot(app_pid: int) -> Snapshot:
+    """CPU used so far by each process of the app's tree and of PostgreSQL."""
     procs = _processes()
     tree = {app_pid}
     grew = True
@@ -37,15 +41,20 @@ def snapshot(app_pid: int) -> dict[str, float]:
             if parent in tree and pid not in tree:
                 tree.add(pid)
                 grew = True
-    totals = {"app": 0.0, "postgres": 0.0, "wrk": 0.0}
+    found: Snapshot = {}
     for pid, (name, _parent, ticks) in procs.items():
-        key = "app" if pid in tree else name if name in ("postgres", "wrk") else None
-        if key:
-            totals[key] += ticks * _TICK_MS
-    return totals
+        group = "app" if pid in tree else name if name == "postgres" else None
+        if group:
+            found[pid] = (group, ticks * _TICK_MS)
+    return found
 
 
-def per_request(before: dict[str, float], after: dict[str, float], requests: int) -> str:
-    """``app 5.1 + postgres 2.0 + wrk 0.3 ms of CPU a request``."""
-    parts = [f"{k} {(after[k] - before[k]) / max(requests, 1):.2f}" for k in before]
+def per_request(before: Snapshot, after: Snapshot, requests: int) -> str:
+    """``app 5.10 + postgres 2.00 ms of CPU a request``: what each process used between the two
+    snapshots (a process that ended meanwhile, such as a backend of the bench's own queries, is
+    left out; one that started counts from zero)."""
+    used = dict.fromkeys(GROUPS, 0.0)
+    for pid, (group, ms) in after.items():
+        used[group] += ms - before.get(pid, (group, 0.0))[1]
+    parts = [f"{group} {used[group] / max(requests, 1):.2f}" for group in GROUPS]
     return " + ".join(parts) + " ms of CPU a request"

@@ -29,7 +29,7 @@ function init(args)
   batch = tonumber(args[4])
   phones = tonumber(args[5])
   path = args[6]
-  count = 0
+  count = tonumber(args[7] or "0")
 end
 
 local function scan()
@@ -111,7 +111,10 @@ def run(
     headers: dict[str, str],
     batch: int = 1,
     phones: int = 2000,
+    start: int = 0,
 ) -> Result:
+    """``start``: where each wrk thread's counter of numbers starts (a later round of the same
+    run digit starts past an earlier one's numbers, so its scans are new too)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(SCRIPT)
     script = Path(f.name)
@@ -130,7 +133,7 @@ def run(
         for name, value in headers.items():
             cmd += ["-H", f"{name}: {value}"]
         cmd += [url, "--", str(run_digit), mode, ",".join(map(str, points)), str(batch)]
-        cmd += [str(phones), path]
+        cmd += [str(phones), path, str(start)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     finally:
         script.unlink()
