@@ -23,6 +23,7 @@ def _points_learned_anew():
     from jianjian.parcels import placement
 
     access._POINT_COMMUNITY.clear()
+    access._SCAN_POINTS.clear()
     placement._SLOT_ROWS.clear()
 
 

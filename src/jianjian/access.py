@@ -335,6 +335,9 @@ class Principal:
     user: Any
     role: Role
     token: ApiToken | None = None
+    # The access version read with the token in this request (communities.AccessVersion);
+    # None for a signed-in person, whose point checks are always read.
+    access_version: int | None = None
 
     @classmethod
     def of_user(cls, user: User) -> Principal:
@@ -508,6 +511,35 @@ def api_work_point(principal: Principal, point_id: int | str) -> CollectionPoint
     point = point_for(principal.user, point_id)
     principal.worked_points.add(point.pk)
     return point
+
+
+def api_scan_point(principal: Principal, point_id: int | str) -> CollectionPoint:
+    """:func:`api_work_point` for a scan, which locks and reads the point itself: the point's id
+    and community only, taken from this process's memory when the same caller was let work
+    there under the access version read with this request's token (a membership, its points or
+    the point changed since raise it, and the check is read again)."""
+    version = principal.access_version
+    if version is None or not works_counters(principal):
+        return api_work_point(principal, point_id)
+    user = principal.user
+    try:
+        key = (user.pk, bool(user.is_superuser), int(point_id))
+    except (ValueError, TypeError):
+        raise Http404 from None
+    known = _SCAN_POINTS.get(key)
+    if known is not None and known[0] == version:
+        principal.worked_points.add(key[2])
+        return CollectionPoint(pk=key[2], community_id=known[1])
+    point = api_work_point(principal, point_id)
+    if len(_SCAN_POINTS) >= _POINT_COMMUNITY_MAX:
+        _SCAN_POINTS.clear()
+    _SCAN_POINTS[key] = (version, point.community_id)
+    return point
+
+
+# (user, superuser, point) -> (access version, community) for each point a caller was let scan
+# at: a yes remembered under the version it was decided at, never a no.
+_SCAN_POINTS: dict[tuple[int, bool, int], tuple[int, int]] = {}
 
 
 def api_couriers(principal: Principal) -> QuerySet[Courier]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from jianjian import triggers
 from jianjian.parcels import services
 from jianjian.points import layout_triggers
 from jianjian.points.models import CollectionPoint, Slot
@@ -28,7 +29,8 @@ def _scan_slot(world) -> Slot:  # type: ignore[no-untyped-def]
 
 
 def test_the_triggers_are_in_place_after_every_migration(db):
-    assert layout_triggers.installed(connection) == set(layout_triggers.NAMES)
+    expected = {t.name for t in layout_triggers.TRIGGERS}
+    assert triggers.installed(connection, layout_triggers.TRIGGERS) == expected
 
 
 def test_any_change_to_a_points_slots_raises_its_version_and_no_other_points(world):

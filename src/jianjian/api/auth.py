@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, SessionAuth
 from jianjian import clock
 from jianjian.access import Principal
 from jianjian.api.errors import Forbidden
+from jianjian.communities.models import AccessVersion
 from jianjian.couriers.models import ApiToken
 from jianjian.couriers.tokens import LAST_USED_GRAIN, find_token, hash_token, is_live
 from jianjian.roles import Role
@@ -49,7 +50,12 @@ def _token_principal(raw: str) -> Principal:
     user = found.user
     if found.role != Role.INTEGRATION and (user is None or not user.is_active):
         raise Forbidden(_("This token's user is disabled."), "user_inactive")
-    return Principal(user=user, role=Role(found.role), token=found)
+    return Principal(
+        user=user,
+        role=Role(found.role),
+        token=found,
+        access_version=getattr(found, "access_version", None),
+    )
 
 
 class TokenAuth(HttpBearer):
@@ -82,8 +88,12 @@ def _row_sql() -> str:
             for f in ApiToken._meta.concrete_fields
             if f.name != "last_used_at"
         ]
+        # Last, the access version (communities.AccessVersion): what the request's point check
+        # may take from this process's memory (access.api_scan_point).
+        versions = AccessVersion._meta.db_table
         _ROW_SQL.append(
-            f"SELECT {', '.join(cols)}, u.is_active, u.is_staff, u.is_superuser, u.username "
+            f"SELECT {', '.join(cols)}, u.is_active, u.is_staff, u.is_superuser, u.username, "
+            f"(SELECT a.version FROM {versions} a WHERE a.id = 1) "
             f"FROM {table} t LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = t.user_id "
             "WHERE t.key_hash = %s"
         )
@@ -108,16 +118,17 @@ def lookup_token(raw: str) -> ApiToken | None:
     if row is None:
         _TOKENS.pop(key, None)
         return None
+    row, access_version = tuple(row[:-1]), row[-1]
     cached = _TOKENS.get(key)
     now = clock.now()
-    if cached is None or cached[1] != tuple(row) or _expired(cached[0], now):
+    if cached is None or cached[1] != row or _expired(cached[0], now):
         token = find_token(raw)
         if token is None:
             _TOKENS.pop(key, None)
             return None
         if len(_TOKENS) >= _TOKENS_MAX:
             _TOKENS.clear()
-        _TOKENS[key] = (token, tuple(row))
+        _TOKENS[key] = (token, row)
     else:
         token = cached[0]
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRAIN:
@@ -126,6 +137,7 @@ def lookup_token(raw: str) -> ApiToken | None:
     found = copy.copy(token)
     if token.user is not None:
         found.user = copy.copy(token.user)
+    found.access_version = access_version  # type: ignore[attr-defined]
     return found
 
 

@@ -82,7 +82,7 @@ def _courier(who: access.Principal, courier_id: int | None) -> Courier | None:
 def intake(request: HttpRequest, body: IntakeIn):  # type: ignore[no-untyped-def]
     """Take one scanned parcel in at a point (clerks and admins)."""
     who = writer(request)
-    point = _working_point(who, body.point_id)
+    point = _working_point(who, body.point_id, scan=True)
     result = services.intake(
         point,
         body.scan(),
@@ -220,7 +220,11 @@ def delivered_elsewhere(request: HttpRequest, parcel_id: int, body: ElsewhereIn)
     return parcel_out(parcel, who)
 
 
-def _working_point(who: access.Principal, point_id: int):  # type: ignore[no-untyped-def]
+def _working_point(who: access.Principal, point_id: int, *, scan: bool = False):  # type: ignore[no-untyped-def]
+    """The point the caller works at; ``scan``: only its id and community, for a service that
+    locks and reads it itself."""
     if not access.works_counters(who):
         raise Forbidden()
+    if scan:
+        return access.api_scan_point(who, point_id)
     return access.api_work_point(who, point_id)

@@ -306,6 +306,18 @@ class Membership(models.Model):
         return f"{self.user} · {self.community} · {self.get_role_display()}"
 
 
+class AccessVersion(models.Model):
+    """One row whose number the database raises whenever who may work at which point can have
+    changed: a staff membership, its points, a point switched off, moved or removed (triggers:
+    communities/access_triggers.py). A process remembers a clerk's points for as long as the
+    number it reads with each request's token stays the same (access.api_scan_point)."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 class Invitation(models.Model):
     """A one-time link that lets an invited staff member or courier set their password.
 

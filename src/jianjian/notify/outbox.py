@@ -269,9 +269,7 @@ def _recipient_rows(
         cause, _localised(_context(parcel, SMS_LANGUAGE, deadline), extra, SMS_LANGUAGE)
     )
     for target in targets:
-        context = _localised(
-            _context(parcel, target.language, deadline), extra, target.language
-        )
+        context = _localised(_context(parcel, target.language, deadline), extra, target.language)
         row = outbox_row(
             parcel=parcel,
             community_id=parcel.community_id,
