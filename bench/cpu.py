@@ -11,7 +11,7 @@ _TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def _processes() -> dict[int, tuple[str, int, int]]:
-    """pid -> (command name, parent pid, CPU ticks used so far)."""
+    """pid -> (command name, parent pid, CPU ticks used so far by it and its reaped children)."""
     out: dict[int, tuple[str, int, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -22,7 +22,10 @@ def _processes() -> dict[int, tuple[str, int, int]]:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        out[int(entry.name)] = (name, int(fields[1]), int(fields[11]) + int(fields[12]))
+        # utime + stime + cutime + cstime: a process's own CPU and that of its children it
+        # has reaped (a PostgreSQL backend that ended is counted in the postmaster's).
+        used = sum(int(f) for f in fields[11:15])
+        out[int(entry.name)] = (name, int(fields[1]), used)
     return out
 
 
@@ -50,11 +53,14 @@ def snapshot(app_pid: int) -> Snapshot:
 
 
 def per_request(before: Snapshot, after: Snapshot, requests: int) -> str:
-    """``app 5.10 + postgres 2.00 ms of CPU a request``: what each process used between the two
-    snapshots (a process that ended meanwhile, such as a backend of the bench's own queries, is
-    left out; one that started counts from zero)."""
+    """``app 5.10 + postgres 2.00 ms of CPU a request``: what each group's processes used between
+    the two snapshots. A process that started meanwhile counts from zero; one that ended counts
+    through its parent, which reaped it (its CPU before the first snapshot taken off again)."""
     used = dict.fromkeys(GROUPS, 0.0)
     for pid, (group, ms) in after.items():
         used[group] += ms - before.get(pid, (group, 0.0))[1]
+    for pid, (group, ms) in before.items():
+        if pid not in after:
+            used[group] -= ms
     parts = [f"{group} {used[group] / max(requests, 1):.2f}" for group in GROUPS]
     return " + ".join(parts) + " ms of CPU a request"

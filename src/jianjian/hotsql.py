@@ -220,6 +220,66 @@ def insert(obj: Model) -> None:
     insert_many([obj])
 
 
+def insert_pair(parent: Model, child: Model, link: str) -> None:
+    """:func:`insert` ``parent``, then ``child`` pointing at it through its foreign key ``link``
+    (an attname): on PostgreSQL one statement, whose second insert selects the first one's new
+    id (a new parcel and its first custody event); elsewhere two."""
+    if connection.vendor != "postgresql":
+        insert(parent)
+        setattr(child, link, parent.pk)
+        insert(child)
+        return
+    text, parent_plan, child_plan = _pair_sql(type(parent), type(child), link)
+    params = _prepared(parent, parent_plan) + _prepared(child, child_plan)
+    if _TENANT in text:
+        params.append(parent.community_id)  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        parent_pk, child_pk = cursor.fetchone()
+    for obj, pk in ((parent, parent_pk), (child, child_pk)):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = "default"
+    setattr(child, link, parent_pk)
+
+
+_PAIRS: dict[tuple[type[Model], type[Model], str], tuple[str, Plan, Plan]] = {}
+_TENANT = "WHERE p.community_id = %s"
+
+
+def _pair_sql(parent: type[Model], child: type[Model], link: str) -> tuple[str, Plan, Plan]:
+    cached = _PAIRS.get((parent, child, link))
+    if cached is not None:
+        return cached
+    parent_sql, parent_plan = _insert_sql(parent, 1)
+    fields = [f for f in child._meta.concrete_fields if not f.primary_key]
+    # Typed, as a SELECT's output takes no type from the columns it goes into.
+    values = ", ".join(
+        "p.id" if f.attname == link else f"%s::{f.db_type(connection)}" for f in fields
+    )
+    pk = child._meta.pk
+    assert pk is not None
+    (link_column,) = [f.column for f in fields if f.attname == link]
+    tenant = {"community_id"} <= {f.attname for f in parent._meta.concrete_fields} & {
+        f.attname for f in fields
+    }
+    if tenant and parent_sql.endswith(f"RETURNING {quote('id')}"):
+        # Both rows name their community, and so does the statement: the tenant key that would
+        # route it to one node of a distributed database (docs/scale.md).
+        parent_sql += f", {quote('community_id')}"
+        where = f" {_TENANT}"
+    else:
+        where = ""
+    text = (
+        f"WITH p AS ({parent_sql}) "
+        f"INSERT INTO {table(child)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {values} FROM p{where} RETURNING {quote(link_column)}, {quote(pk.column)}"
+    )
+    cached = (text, parent_plan, _plan([f for f in fields if f.attname != link]))
+    _PAIRS[(parent, child, link)] = cached
+    return cached
+
+
 def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
     """:func:`insert` for several rows of one model in one statement (``bulk_create``'s rows,
     ids set from ``RETURNING`` in the rows' order, as ``bulk_create`` reads them).

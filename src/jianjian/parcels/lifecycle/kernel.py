@@ -214,9 +214,14 @@ def record(
     """Save ``parcel`` (locked, already carrying its new state and place), append its event and
     run the event's hooks."""
     parcel.event_count += 1
-    save_parcel(parcel)
-    event = event_of(parcel, kind, actor, method, at, **fields)
-    sql.insert(event)  # append-only: always a new row (CustodyEvent.save's own rule)
+    if parcel.pk is None:
+        # A new parcel and its first event go in together (one statement on PostgreSQL).
+        event = event_of(parcel, kind, actor, method, at, **fields)
+        sql.insert_pair(parcel, event, "parcel_id")
+    else:
+        save_parcel(parcel)
+        event = event_of(parcel, kind, actor, method, at, **fields)
+        sql.insert(event)  # append-only: always a new row (CustodyEvent.save's own rule)
     hooks.recorded([(parcel, event)])
     return event
 
