@@ -220,11 +220,18 @@ def insert(obj: Model) -> None:
     insert_many([obj])
 
 
-def insert_pair(parent: Model, child: Model, link: str) -> None:
-    """:func:`insert` ``parent``, then ``child`` pointing at it through its foreign key ``link``
-    (an attname): on PostgreSQL one statement, whose second insert selects the first one's new
-    id (a new parcel and its first custody event); elsewhere two."""
+Statement = tuple[str, list[Any]]  # SQL text and its parameters
+
+
+def insert_pair(parent: Model, child: Model, link: str, *, after: Statement | None = None) -> None:
+    """``after`` (an UPDATE, if any), :func:`insert` ``parent``, then ``child`` pointing at it
+    through its foreign key ``link`` (an attname): on PostgreSQL one statement, whose second
+    insert selects the first one's new id (a point's counts, a new parcel and its first custody
+    event); elsewhere one statement each."""
     if connection.vendor != "postgresql":
+        if after is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*after)
         insert(parent)
         setattr(child, link, parent.pk)
         insert(child)
@@ -233,6 +240,10 @@ def insert_pair(parent: Model, child: Model, link: str) -> None:
     params = _prepared(parent, parent_plan) + _prepared(child, child_plan)
     if _TENANT in text:
         params.append(parent.community_id)  # type: ignore[attr-defined]
+    if after is not None:
+        # A data-modifying CTE runs whether or not the rest reads it.
+        text = f"WITH a AS ({after[0]}), {text.removeprefix('WITH ')}"
+        params = after[1] + params
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         parent_pk, child_pk = cursor.fetchone()

@@ -16,7 +16,6 @@ from jianjian.parcels.lifecycle.kernel import (
     read_closures,
     record,
     require,
-    save_counts,
 )
 from jianjian.parcels.lifecycle.missing import found_at
 from jianjian.parcels.lifecycle.rules import (
@@ -171,13 +170,13 @@ def _intake(
     warnings = intake_warnings(parcel, point, now)
     arrive(parcel, point, typed, scan.size, chosen, code, now, courier)
     point.on_hand += 1
-    save_counts(point)
     record(
         parcel,
         EventKind.INTAKE,
         actor,
         method,
         now,
+        counts=point,
         courier=courier,
         data=intake_data(over, reason, warnings),
     )

@@ -209,16 +209,22 @@ def record(
     actor: Actor,
     method: str,
     at: dt.datetime,
+    *,
+    counts: CollectionPoint | None = None,
     **fields: Any,
 ) -> CustodyEvent:
     """Save ``parcel`` (locked, already carrying its new state and place), append its event and
-    run the event's hooks."""
+    run the event's hooks; ``counts``: a locked point whose counts to write as well."""
     parcel.event_count += 1
     if parcel.pk is None:
-        # A new parcel and its first event go in together (one statement on PostgreSQL).
+        # A new parcel and its first event go in together, with the point's counts (one
+        # statement on PostgreSQL).
         event = event_of(parcel, kind, actor, method, at, **fields)
-        sql.insert_pair(parcel, event, "parcel_id")
+        after = _counts_update(counts) if counts is not None else None
+        sql.insert_pair(parcel, event, "parcel_id", after=after)
     else:
+        if counts is not None:
+            save_counts(counts)
         save_parcel(parcel)
         event = event_of(parcel, kind, actor, method, at, **fields)
         sql.insert(event)  # append-only: always a new row (CustodyEvent.save's own rule)
@@ -291,16 +297,18 @@ _SAVE_COUNTS: list[str] = []
 
 def save_counts(point: CollectionPoint) -> None:
     """Write a locked point's on-hand count and pickup-code sequence."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_counts_update(point))
+
+
+def _counts_update(point: CollectionPoint) -> sql.Statement:
     if not _SAVE_COUNTS:
         q = sql.quote
         _SAVE_COUNTS.append(
             f"UPDATE {sql.table(CollectionPoint)} SET {q('on_hand')} = %s, {q('code_seq')} = %s "
             f"WHERE {q('community_id')} = %s AND {q('id')} = %s"
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _SAVE_COUNTS[0], [point.on_hand, point.code_seq, point.community_id, point.pk]
-        )
+    return _SAVE_COUNTS[0], [point.on_hand, point.code_seq, point.community_id, point.pk]
 
 
 _PARCEL_COLUMNS = [f.attname for f in Parcel._meta.concrete_fields if not f.primary_key]
