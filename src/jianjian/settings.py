@@ -129,6 +129,10 @@ TEMPLATES = [
 ]
 
 
+# Read whatever the database, so a bad value stops the process on SQLite too.
+DB_PREPARED = env_bool("JIANJIAN_DB_PREPARED", True)
+
+
 def _databases() -> dict[str, Any]:
     url = env_str("JIANJIAN_DATABASE_URL", "")
     if not url:
@@ -142,7 +146,7 @@ def _databases() -> dict[str, Any]:
         return {"default": sqlite_database(Path(dj_database_url.parse(url)["NAME"]))}
     config = dj_database_url.parse(url, conn_max_age=env_int("JIANJIAN_DB_CONN_MAX_AGE", 60))
     config["CONN_HEALTH_CHECKS"] = True
-    if env_bool("JIANJIAN_DB_PREPARED", True):
+    if DB_PREPARED:
         # Parameters bound by the server and a statement prepared on a connection after its
         # fifth use (psycopg's threshold; Django's default is never): PostgreSQL then plans the
         # scan's statements once, not on every call, which was a third of its CPU per scan. Off

@@ -29,6 +29,7 @@ def _serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ("JIANJIAN_WEB_WORKERS", "0", "JIANJIAN_WEB_WORKERS=0 must be at least 1"),
         ("JIANJIAN_WEB_THREADS", "many", "JIANJIAN_WEB_THREADS='many' is not a whole number"),
         ("JIANJIAN_WEB_BACKPRESSURE", "-1", "JIANJIAN_WEB_BACKPRESSURE=-1 must be at least 1"),
+        ("JIANJIAN_DB_PREPARED", "maybe", "JIANJIAN_DB_PREPARED='maybe' is not a boolean"),
     ],
 )
 def test_a_bad_serve_setting_stops_the_process_with_a_message(tmp_path, name, value, message):
