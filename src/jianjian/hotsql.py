@@ -236,9 +236,9 @@ def insert_pair(parent: Model, child: Model, link: str, *, after: Statement | No
         setattr(child, link, parent.pk)
         insert(child)
         return
-    text, parent_plan, child_plan = _pair_sql(type(parent), type(child), link)
+    text, parent_plan, child_plan, tenant = _pair_sql(type(parent), type(child), link)
     params = _prepared(parent, parent_plan) + _prepared(child, child_plan)
-    if _TENANT in text:
+    if tenant:
         params.append(parent.community_id)  # type: ignore[attr-defined]
     if after is not None:
         # A data-modifying CTE runs whether or not the rest reads it.
@@ -254,11 +254,12 @@ def insert_pair(parent: Model, child: Model, link: str, *, after: Statement | No
     setattr(child, link, parent_pk)
 
 
-_PAIRS: dict[tuple[type[Model], type[Model], str], tuple[str, Plan, Plan]] = {}
-_TENANT = "WHERE p.community_id = %s"
+_PAIRS: dict[tuple[type[Model], type[Model], str], tuple[str, Plan, Plan, bool]] = {}
 
 
-def _pair_sql(parent: type[Model], child: type[Model], link: str) -> tuple[str, Plan, Plan]:
+def _pair_sql(parent: type[Model], child: type[Model], link: str) -> tuple[str, Plan, Plan, bool]:
+    """The statement, each row's plan, and whether it names the rows' community (a parameter
+    more)."""
     cached = _PAIRS.get((parent, child, link))
     if cached is not None:
         return cached
@@ -274,19 +275,18 @@ def _pair_sql(parent: type[Model], child: type[Model], link: str) -> tuple[str, 
     tenant = {"community_id"} <= {f.attname for f in parent._meta.concrete_fields} & {
         f.attname for f in fields
     }
-    if tenant and parent_sql.endswith(f"RETURNING {quote('id')}"):
+    where = ""
+    if tenant:
         # Both rows name their community, and so does the statement: the tenant key that would
         # route it to one node of a distributed database (docs/scale.md).
         parent_sql += f", {quote('community_id')}"
-        where = f" {_TENANT}"
-    else:
-        where = ""
+        where = " WHERE p.community_id = %s"
     text = (
         f"WITH p AS ({parent_sql}) "
         f"INSERT INTO {table(child)} ({', '.join(quote(f.column) for f in fields)}) "
         f"SELECT {values} FROM p{where} RETURNING {quote(link_column)}, {quote(pk.column)}"
     )
-    cached = (text, parent_plan, _plan([f for f in fields if f.attname != link]))
+    cached = (text, parent_plan, _plan([f for f in fields if f.attname != link]), tenant)
     _PAIRS[(parent, child, link)] = cached
     return cached
 

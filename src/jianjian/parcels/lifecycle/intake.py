@@ -88,7 +88,9 @@ def intake_in_savepoint(
                 # The first attempt takes the code sequence's next code without a read of the
                 # codes held: it is nearly always free, and the unique index on live codes
                 # refuses it when it is not. A later attempt asks which codes are held.
-                return _intake(point, scanned, scan, actor, method, courier, slot, attempt == 0)
+                return _intake(
+                    point, scanned, scan, actor, method, courier, slot, trusting=attempt == 0
+                )
         except ParcelError as exc:
             return exc
         except IntegrityError:
@@ -118,6 +120,7 @@ def _intake(
     method: str,
     courier: Courier | None,
     slot: Slot | None,
+    *,
     trusting: bool = False,
 ) -> IntakeResult:
     number = scanned.number
