@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db import connection, models
-from django.db.models import Field, Model
+from django.db.models import Field, Model, signals
+from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=Model)
 
@@ -67,17 +68,98 @@ def _converters(model: type[Model]) -> list[tuple[int, list[Callable[..., Any]],
     return found
 
 
+def _plain_init(model: type[Model]) -> bool:
+    """Whether ``model``'s instances can be filled in directly: Django's own ``__init__`` (no
+    override of ours) and nobody listening for ``post_init`` (an ImageField's dimensions…)."""
+    return model.__init__ is Model.__init__ and not signals.post_init.has_listeners(model)
+
+
 def instance(model: type[M], row: Sequence[Any]) -> M:
     """One model instance from a row of :func:`column_list`'s columns (from the ``default``
-    database, as the scan path's queries are)."""
+    database, as the scan path's queries are).
+
+    What :meth:`Model.from_db` builds, without its ``__init__``: that sets each of a row's
+    twenty-odd fields through its descriptor, and a batch reads and builds hundreds of rows. The
+    values go into the instance's ``__dict__``, where every field's descriptor reads them."""
     values = list(row)
     for i, convs, col in _converters(model):
         value = values[i]
         for conv in convs:
             value = conv(value, col, connection)
         values[i] = value
-    names = [f.attname for f in model._meta.concrete_fields]
-    return model.from_db("default", names, values)
+    names = _attnames(model)
+    if not _plain_init(model):
+        return model.from_db("default", names, values)
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(names, values, strict=True))
+    obj._state = _loaded_state()
+    return obj
+
+
+def _attnames(model: type[Model]) -> list[str]:
+    names = _ATTNAMES.get(model)
+    if names is None:
+        names = _ATTNAMES[model] = [f.attname for f in model._meta.concrete_fields]
+    return names
+
+
+_ATTNAMES: dict[type[Model], list[str]] = {}
+
+
+def _loaded_state() -> ModelState:
+    state = ModelState()
+    state.adding = False
+    state.db = "default"
+    return state
+
+
+Blueprint = tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]], dict[str, Any]]
+_BLUEPRINTS: dict[type[Model], Blueprint] = {}
+
+
+def _blueprint(model: type[Model]) -> Blueprint:
+    """A new instance's defaults: the constant ones (None, text, numbers), the ones computed
+    anew for each instance (``dict`` for a JSON field…), and the names a value may be given by
+    (field name, or attname for a foreign key's id) with their field."""
+    found = _BLUEPRINTS.get(model)
+    if found is None:
+        constant: dict[str, Any] = {}
+        computed: list[tuple[str, Callable[[], Any]]] = []
+        names: dict[str, Any] = {}
+        for field in model._meta.concrete_fields:
+            names[field.name] = field
+            names[field.attname] = None  # given as it is stored
+            if field.has_default() and callable(field.default):
+                computed.append((field.attname, field.get_default))
+            else:
+                constant[field.attname] = field.get_default()
+        found = _BLUEPRINTS[model] = (constant, computed, names)
+    return found
+
+
+def new(model: type[M], **values: Any) -> M:
+    """``model(**values)`` for the rows the scan path writes by the hundred: the same instance
+    (defaults, a related object given by name cached on it as its descriptor would), filled in
+    directly rather than field by field through ``Model.__init__``."""
+    if not _plain_init(model):
+        return model(**values)
+    constant, computed, names = _blueprint(model)
+    obj = model.__new__(model)
+    data = obj.__dict__
+    data.update(constant)
+    for attname, default in computed:
+        data[attname] = default()
+    obj._state = state = ModelState()
+    for key, value in values.items():
+        if key not in names:
+            raise TypeError(f"{model.__name__}() got an unexpected keyword argument {key!r}")
+        field = names[key]
+        if field is None or not field.is_relation:
+            data[field.attname if field is not None else key] = value
+            continue
+        data[field.attname] = None if value is None else getattr(value, field.target_field.attname)
+        state.fields_cache[field.name] = value
+    return obj
 
 
 def fetch(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
@@ -87,13 +169,24 @@ def fetch(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
     return [instance(model, row) for row in rows]
 
 
+def any_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``<column> IN (…values)`` as a condition and its parameters. On PostgreSQL one array
+    parameter (``= ANY(%s)``): the text is the same for any number of values, so psycopg parses
+    it once and the server prepares it once, where an ``IN`` list is a new statement for each
+    count (and past 50 parameters psycopg parses it on every call). SQLite has no arrays."""
+    if connection.vendor == "postgresql":
+        # Binary when the server binds: psycopg packs the array instead of quoting each element.
+        return f"{column} = ANY({'%b' if _server_binding() else '%s'})", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 def fetch_in(model: type[M], column: str, values: Sequence[Any]) -> list[M]:
     """``model.objects.filter(<column>__in=values)``: the rows whose ``column`` is one of
     ``values`` (none asked, none read)."""
     if not values:
         return []
-    marks = ", ".join(["%s"] * len(values))
-    return fetch(model, select_sql(model, f"{quote(column)} IN ({marks})"), list(values))
+    where, params = any_of(quote(column), values)
+    return fetch(model, select_sql(model, where), params)
 
 
 def split(row: Sequence[Any], *models: type[Model]) -> list[Model]:

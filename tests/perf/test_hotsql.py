@@ -111,3 +111,79 @@ def test_ignore_conflicts_skips_a_key_already_queued(world):
     assert list(
         Notification.objects.filter(dedup_key="intake:1:1").values_list("body", flat=True)
     ) == ["first"]
+
+
+def _fields(obj) -> dict:  # type: ignore[no-untyped-def]
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_a_new_instance_is_what_the_constructor_builds(world, django_assert_num_queries):
+    resident = world.residents[0]
+    given = dict(
+        community=world.community,
+        tracking_number="SF1234567890123",
+        carrier=carrier("sf"),
+        point=world.counter,
+        recipient=resident,
+        slot=None,
+        intake_at=NOW,
+    )
+    built, constructed = hotsql.new(Parcel, **given), Parcel(**given)
+    assert _fields(built) == _fields(constructed)
+    assert built._state.adding and built._state.db is None
+    with django_assert_num_queries(0):  # the related objects given are cached on it
+        assert built.community is world.community and built.recipient is resident
+        assert built.slot is None
+
+
+def test_each_new_instance_gets_its_own_computed_defaults(world):
+    first = hotsql.new(CustodyEvent, community=world.community, kind=EventKind.INTAKE)
+    second = hotsql.new(CustodyEvent, community_id=world.community.pk, kind=EventKind.INTAKE)
+    assert first.data == {} and second.data == {}
+    first.data["n"] = 1
+    assert second.data == {}  # JSONField(default=dict): never one dict shared
+    assert _fields(second) == _fields(
+        CustodyEvent(community_id=world.community.pk, kind=EventKind.INTAKE)
+    )
+
+
+def test_a_new_instance_refuses_a_name_the_model_lacks(world):
+    with pytest.raises(TypeError, match="colour"):
+        hotsql.new(Parcel, community=world.community, colour="red")
+
+
+def test_a_model_with_its_own_init_is_built_by_it(world):
+    from jianjian.points.models import CollectionPoint
+
+    point = hotsql.new(
+        CollectionPoint,
+        community=world.community,
+        code="Z",
+        name="Z",
+        opens_at=dt.time(9, 0),  # a keyword only CollectionPoint.__init__ knows
+        closes_at=dt.time(18, 0),
+    )
+    assert (
+        point.opening_hours
+        == CollectionPoint(
+            community=world.community, opens_at=dt.time(9, 0), closes_at=dt.time(18, 0)
+        ).opening_hours
+    )
+
+
+def test_a_row_read_back_is_a_loaded_instance(world):
+    resident = world.residents[0]
+    (read,) = hotsql.fetch_in(Resident, "id", [resident.pk])
+    assert not read._state.adding and read._state.db == "default"
+    read.name = "改名"
+    read.save()  # an UPDATE of the row read, not a second row
+    assert Resident.objects.get(pk=resident.pk).name == "改名"
+    assert Resident.objects.filter(phone=resident.phone).count() == 1
+
+
+def test_many_values_are_asked_in_one_statement(world, django_assert_num_queries):
+    ids = [r.pk for r in world.residents]
+    asked = ids + list(range(10**9, 10**9 + 60))  # past psycopg's 50-parameter cache
+    with django_assert_num_queries(1):
+        read = hotsql.fetch_in(Resident, "id", asked)
+    assert sorted(r.pk for r in read) == sorted(ids)

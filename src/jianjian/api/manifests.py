@@ -34,7 +34,7 @@ def send_manifest(request: HttpRequest, body: ManifestIn):  # type: ignore[no-un
     community = access.api_community(who, body.community)
     courier = access.api_courier(who)
     carrier = access.api_carrier(who)
-    rows = manifests.read_json(p.dict() for p in body.parcels)
+    rows = manifests.read_json(p.model_dump() for p in body.parcels)
     actor = (
         services.Actor.of(who.user)
         if who.user is not None

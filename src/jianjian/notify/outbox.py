@@ -108,7 +108,8 @@ def outbox_row(
     first_attempt = due or clock.now()
     if channel in QUIET_CHANNELS:
         first_attempt = after_quiet(first_attempt, time_zone, quiet)
-    return Notification(
+    return hotsql.new(
+        Notification,
         community_id=community_id,
         parcel=parcel,
         robot=robot,

@@ -175,12 +175,11 @@ def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Res
         return {}
     # With the flat: the parcel records the resident's flat too.
     # A resident who moved out (inactive) no longer receives new parcels.
-    # A scan's hot path: the statement is built once per number of phones (jianjian/hotsql.py);
-    # it is what filter(community, phone__in, active).select_related("flat") sends.
-    key = len(phones)
-    text = _BY_PHONE.get(key)
+    # A scan's hot path: the statement is what filter(community, phone__in, active)
+    # .select_related("flat") sends, built once (jianjian/hotsql.py).
+    where, params = sql.any_of("r.phone", sorted(phones))
+    text = _BY_PHONE.get(where)
     if text is None:
-        marks = ", ".join(["%s"] * key)
         # With the resident's message preferences too: the intake that follows queues a message
         # to the resident, and reads them from the resident instead of asking again.
         text = (
@@ -188,12 +187,12 @@ def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Res
             f"{sql.column_list(ResidentPreference, 'p')} "
             f"FROM {sql.table(Resident)} r JOIN {sql.table(Flat)} f ON f.id = r.flat_id "
             f"LEFT JOIN {sql.table(ResidentPreference)} p ON p.resident_id = r.id "
-            f"WHERE r.community_id = %s AND r.phone IN ({marks}) AND r.active = true"
+            f"WHERE r.community_id = %s AND {where} AND r.active = true"
         )
         if len(_BY_PHONE) < 64:
-            _BY_PHONE[key] = text
+            _BY_PHONE[where] = text
     with connection.cursor() as cursor:
-        cursor.execute(text, [community.pk, *sorted(phones)])
+        cursor.execute(text, [community.pk, *params])
         rows = cursor.fetchall()
     found = {}
     width = len(Resident._meta.concrete_fields) + len(Flat._meta.concrete_fields)
@@ -207,7 +206,7 @@ def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Res
     return found
 
 
-_BY_PHONE: dict[int, str] = {}
+_BY_PHONE: dict[str, str] = {}
 
 
 def _residents_by_tail(

@@ -21,7 +21,7 @@ from jianjian.points.models import SIZE_ORDER, CollectionPoint, Slot
 # Codes cycle through 001…9999; at the seed's 50 parcels a day they stay three digits for weeks.
 CODE_CYCLE = 9999
 # The probe's statement text by the number of codes asked about.
-_PROBES: dict[int, str] = {}
+_PROBES: dict[str, str] = {}
 
 
 def choose_slot(
@@ -206,23 +206,21 @@ class CodeBook:
 
     def _held_among(self, codes: list[str]) -> set[str]:
         """Which of ``codes`` a parcel at the point holds: ``_held_codes()`` narrowed to them, in
-        a statement built once per number of codes (one scan asks about one)."""
-        key = len(codes)
-        text = _PROBES.get(key)
+        a statement built once (one scan asks about one code, a batch about fifty)."""
+        where, params = sql.any_of("pickup_code", codes)
+        text = _PROBES.get(where)
         if text is None:
             # The states are written into the text, not bound: a statement PostgreSQL prepares
             # can then use the partial unique index on live codes, whose condition names them.
             states = ", ".join(f"'{state}'" for state in CODE_HOLDING_STATES)
-            marks = ", ".join(["%s"] * key)
             text = (
                 f"SELECT pickup_code FROM {sql.table(Parcel)} WHERE community_id = %s "
-                f"AND point_id = %s AND state IN ({states}) AND pickup_code IN ({marks})"
+                f"AND point_id = %s AND state IN ({states}) AND {where}"
             )
             if len(_PROBES) < 64:
-                _PROBES[key] = text
-        params: list[Any] = [self.point.community_id, self.point.pk, *codes]
+                _PROBES[where] = text
         with connection.cursor() as cursor:
-            cursor.execute(text, params)
+            cursor.execute(text, [self.point.community_id, self.point.pk, *params])
             return {code for (code,) in cursor.fetchall()}
 
     def _held_codes(self) -> QuerySet[Parcel, str]:

@@ -55,23 +55,30 @@ from jianjian.points.models import CollectionPoint, PointDay, PointKind
 S = ParcelState
 
 
+_LOCKED: dict[str, str] = {}
+
+
 def _locked_parcels(community_id: int, numbers: list[str]) -> list[Parcel]:
     """The community's parcels with these numbers, their rows locked, each with its recipient
-    (``select_for_update(of=("self",)).select_related("recipient")``, built once per number of
-    numbers: a batch's new numbers, the common case, find nothing)."""
+    (``select_for_update(of=("self",)).select_related("recipient")``, built once: a batch's new
+    numbers, the common case, find nothing)."""
     q = sql.quote
-    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
-    marks = ", ".join(["%s"] * len(numbers))
-    text = (
-        f"SELECT {sql.column_list(Parcel, 'p')}, {sql.column_list(Resident, 'r')} "
-        f"FROM {sql.table(Parcel)} p LEFT JOIN {sql.table(Resident)} r "
-        f"ON r.{q('id')} = p.{q('recipient_id')} "
-        f"WHERE p.{q('community_id')} = %s AND p.{q('tracking_number')} IN ({marks}){lock}"
-    )
-    width = len(Parcel._meta.concrete_fields)
+    where, params = sql.any_of(f"p.{q('tracking_number')}", numbers)
+    text = _LOCKED.get(where)
+    if text is None:
+        lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+        text = (
+            f"SELECT {sql.column_list(Parcel, 'p')}, {sql.column_list(Resident, 'r')} "
+            f"FROM {sql.table(Parcel)} p LEFT JOIN {sql.table(Resident)} r "
+            f"ON r.{q('id')} = p.{q('recipient_id')} "
+            f"WHERE p.{q('community_id')} = %s AND {where}{lock}"
+        )
+        if len(_LOCKED) < 64:
+            _LOCKED[where] = text
     with connection.cursor() as cursor:
-        cursor.execute(text, [community_id, *numbers])
+        cursor.execute(text, [community_id, *params])
         rows = cursor.fetchall()
+    width = len(Parcel._meta.concrete_fields)
     found = []
     for row in rows:
         parcel = sql.instance(Parcel, row[:width])
@@ -266,7 +273,8 @@ class _BatchIntake:
             return exc
         created = parcel is None
         if parcel is None:
-            parcel = Parcel(
+            parcel = sql.new(
+                Parcel,
                 community=self.community,
                 tracking_number=number.number,
                 carrier=self._carrier(number.carrier),

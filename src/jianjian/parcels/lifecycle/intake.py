@@ -157,8 +157,8 @@ def _intake(
 
     created = parcel is None
     if parcel is None:
-        parcel = Parcel(
-            community=community, tracking_number=number, carrier=carrier(scanned.carrier)
+        parcel = sql.new(
+            Parcel, community=community, tracking_number=number, carrier=carrier(scanned.carrier)
         )
     resident = typed.resident or parcel.recipient
     if point.kind == PointKind.LOCKER and resident is not None and not resident.locker_consent:

@@ -242,7 +242,8 @@ def event_of(
 ) -> CustodyEvent:
     """The (unsaved) event that records ``parcel``'s step to its current state, place and code;
     ``parcel.event_count`` already counts it."""
-    return CustodyEvent(
+    return sql.new(
+        CustodyEvent,
         community_id=parcel.community_id,
         parcel=parcel,
         seq=parcel.event_count,
