@@ -220,6 +220,20 @@ def test_batch_intake_answers_each_scan(api: Tokens):
     assert out["results"][1]["code"] == "recipient_needed"
     assert out["results"][2]["duplicate"] is True and out["taken_in"] == 2
     assert Parcel.objects.count() == 1
+    assert out["remaining_capacity"] == w.counter.daily_capacity - 1  # one parcel went in
+
+
+def test_a_batch_answers_the_room_left_after_it(api: Tokens):
+    w = api.world
+    scans = [{"tracking_number": tracking(), "phone": "13812345678"} for _ in range(2)]
+    refused = [{"tracking_number": tracking()}]  # nobody knows whose
+    out = api.clerk.post(
+        "/parcels/intake/batch", {"point_id": w.counter.pk, "scans": scans + refused}
+    )
+    assert out.json()["remaining_capacity"] == w.counter.daily_capacity - 2
+    none_in = api.clerk.post("/parcels/intake/batch", {"point_id": w.counter.pk, "scans": refused})
+    assert none_in.json()["taken_in"] == 0
+    assert none_in.json()["remaining_capacity"] == w.counter.daily_capacity - 2
 
 
 def test_batch_intake_keeps_a_scans_size_and_name(api: Tokens):

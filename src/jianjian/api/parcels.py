@@ -28,7 +28,9 @@ from jianjian.couriers.models import Courier
 from jianjian.couriers.recognition import normalize_tracking
 from jianjian.parcels import services
 from jianjian.parcels.errors import ParcelError
+from jianjian.parcels.lifecycle.scan import IntakeResult
 from jianjian.parcels.models import Method, Parcel, ParcelState
+from jianjian.points.models import CollectionPoint
 
 router = Router(tags=["parcels"])
 
@@ -115,7 +117,7 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
         method=Method.API,
         courier=courier,
     )
-    results, remaining = [], services.remaining_capacity(point)  # after the whole batch
+    results, remaining = [], _remaining_after(point, outcomes)
     for scan, r in zip(body.scans, outcomes, strict=True):
         if isinstance(r, ParcelError):
             results.append(
@@ -146,6 +148,15 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
         "remaining_capacity": remaining,
         "results": results,
     }
+
+
+def _remaining_after(point: CollectionPoint, outcomes: list[IntakeResult | ParcelError]) -> int:
+    """The point's room after the whole batch: what its last intake answered (a refused scan
+    after it took none), or, when none went in, asked anew."""
+    for outcome in reversed(outcomes):
+        if isinstance(outcome, IntakeResult):
+            return outcome.remaining_capacity
+    return services.remaining_capacity(point)
 
 
 # After /parcels/intake…: a path parameter would otherwise match those words.

@@ -9,6 +9,7 @@ gets them as a JSON object, Tencent Cloud as an ordered list).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -162,6 +163,7 @@ def day_text(day: dt.date, language: str) -> str:
     return f"{day.day} {_MONTHS_EN[day.month - 1]}"
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function, asked the same for a batch's messages
 def deadline_text(at: dt.datetime, tz: str, language: str) -> str:
     """A deadline as people write it: ``12月9日20:30`` in Chinese, ``20:30 on 9 Dec`` in English.
 

@@ -202,26 +202,46 @@ def _point(parcel: Parcel) -> CollectionPoint | None:
     ).first()
 
 
+# The pieces of a message that every parcel at one point, taken in at one moment, shares: a
+# batch's 50 messages work them out once per language (:func:`parcels_arrived`).
+Shared = dict[tuple[Any, ...], dict[str, Any]]
+
+
 def _context(
-    parcel: Parcel, language: str | None = None, deadline: dt.datetime | None = None
+    parcel: Parcel,
+    language: str | None = None,
+    deadline: dt.datetime | None = None,
+    shared: Shared | None = None,
 ) -> dict[str, Any]:
     """The message's pieces in ``language``; ``deadline``: the parcel's, if already worked out
-    (one message goes out in the templates' language and the resident's)."""
+    (one message goes out in the templates' language and the resident's); ``shared``: where the
+    pieces of the parcel's point and deadline are kept for the next parcel of a batch."""
     language = language or settings.LANGUAGE_CODE
-    community = parcel.community
-    point = _point(parcel)
     deadline = deadline or _deadline_at(parcel)
-    return {
-        "community": community.name,
+    key = (language, parcel.community_id, parcel.point_id, deadline)
+    common = shared.get(key) if shared is not None else None
+    if common is None:
+        common = _point_context(parcel, language, deadline)
+        if shared is not None:
+            shared[key] = common
+    return common | {
         "tail": parcel.tracking_number[-4:],
         "number": parcel.tracking_number,
-        "point": point.name if point else "",
-        "hours": point.opening_hours if point else "",
         "code": parcel.pickup_code,
         "slot": parcel.slot.label if parcel.slot_id and parcel.slot else "",
-        "deadline": (deadline_text(deadline, community.time_zone, language) if deadline else ""),
         "carrier": str(parcel.carrier),
         "holder": parcel.collected_by,
+    }
+
+
+def _point_context(parcel: Parcel, language: str, deadline: dt.datetime | None) -> dict[str, Any]:
+    community = parcel.community
+    point = _point(parcel)
+    return {
+        "community": community.name,
+        "point": point.name if point else "",
+        "hours": point.opening_hours if point else "",
+        "deadline": (deadline_text(deadline, community.time_zone, language) if deadline else ""),
         "days": community.hold_days,
     }
 
@@ -261,16 +281,26 @@ def to_recipient(parcel: Parcel, cause: str, key: str, **extra: Any) -> int:
 
 
 def _recipient_rows(
-    parcel: Parcel, targets: list[Target], cause: str, key: str, extra: dict[str, Any]
+    parcel: Parcel,
+    targets: list[Target],
+    cause: str,
+    key: str,
+    extra: dict[str, Any],
+    *,
+    due: dt.datetime | None = None,
+    shared: Shared | None = None,
 ) -> list[Notification]:
     rows = []
     deadline = _deadline_at(parcel)
     # The SMS template's variables are the same pieces in the templates' language.
     params = sms_params(
-        cause, _localised(_context(parcel, SMS_LANGUAGE, deadline), extra, SMS_LANGUAGE)
+        cause,
+        _localised(_context(parcel, SMS_LANGUAGE, deadline, shared), extra, SMS_LANGUAGE),
     )
     for target in targets:
-        context = _localised(_context(parcel, target.language, deadline), extra, target.language)
+        context = _localised(
+            _context(parcel, target.language, deadline, shared), extra, target.language
+        )
         row = outbox_row(
             parcel=parcel,
             community_id=parcel.community_id,
@@ -280,6 +310,7 @@ def _recipient_rows(
             body=render(cause, target.language, **context),
             params=params,
             channel=target.channel,
+            due=due,
             language=target.language,
             quiet=target.quiet,
             time_zone=parcel.community.time_zone,
@@ -302,6 +333,8 @@ def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
     attempts) from one read of the residents' preferences and one insert. A row whose key is
     already queued is skipped, as :func:`enqueue` skips it."""
     prefs = _preferences([parcel for parcel, _event in arrivals])
+    due = clock.now()  # one moment for the batch's first attempts
+    shared: Shared = {}
     rows = [
         row
         for parcel, event in arrivals
@@ -311,6 +344,8 @@ def parcels_arrived(arrivals: Sequence[tuple[Parcel, CustodyEvent]]) -> None:
             "intake",
             _event_key("intake", parcel, event),
             {},
+            due=due,
+            shared=shared,
         )
     ]
     # Built once per process rather than compiled by the ORM per batch (jianjian/hotsql.py).

@@ -9,6 +9,7 @@ definitions themselves live in :mod:`jianjian.parcels.policy`; the dead step is 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -98,6 +99,7 @@ def in_quiet(local: dt.time, start: dt.time, end: dt.time) -> bool:
     return local >= start or local < end  # across midnight, e.g. 21:00–08:00
 
 
+@functools.lru_cache(maxsize=512)  # a pure function, asked the same for a batch's messages
 def after_quiet(
     now: dt.datetime, tz_name: str, quiet: tuple[dt.time, dt.time] | None
 ) -> dt.datetime:
