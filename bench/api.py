@@ -363,7 +363,6 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
         point.daily_capacity = 10_000_000
         point.save()
     everywhere = [p.pk for p in points + more]
-    stations = [p.pk for p in more]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     counter = counter_session("bench-clerk")
     connections.close_all()
@@ -386,11 +385,10 @@ def bench_intake(args, community, points, token: str) -> None:  # type: ignore[n
         return int(floor_sql(floor_url, "SELECT count(*) FROM floor_scans_parcel"))
 
     def stations_of(r: int) -> list[int]:
-        """The batch's points of round ``r``: new ones each round, as a station's 10,000 scans
-        a round would otherwise bring its code sequence round onto codes still on the shelf (a
-        point holding 10,000 parcels at once), which no real point does."""
-        if r == 0:
-            return stations
+        """The batch's points of round ``r``: new ones each round, none of them a point the
+        single scans use, as a station's 10,000 scans a round would otherwise bring its code
+        sequence round onto codes still on the shelf (a point holding 10,000 parcels at once,
+        which no real point does) and every later scan there would look for a free code."""
         fresh = more_points(community, [f"{chr(ord('G') + r)}{c}" for c in "ABCD"])
         for point in fresh:
             point.daily_capacity = 10_000_000

@@ -86,3 +86,18 @@ def test_a_scans_own_writes_and_other_point_edits_keep_the_version(api: Tokens, 
     CollectionPoint.objects.filter(pk=api.world.counter.pk).update(**{field: value})
     assert _scan(api) == 200
     assert _version() == before
+
+
+def _batch(api: Tokens) -> int:
+    scans = [{"tracking_number": tracking(), "phone": "13812345678"} for _ in range(3)]
+    body = {"point_id": api.world.counter.pk, "scans": scans}
+    return api.clerk.post("/parcels/intake/batch", body).status_code
+
+
+def test_a_batch_is_judged_like_a_scan(api: Tokens):
+    assert _batch(api) == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert _batch(api) == 200
+    assert not [q for q in queries.captured_queries if "communities_membership" in q["sql"]]
+    Membership.objects.get(user__username="clerk-a").points.remove(api.world.counter)
+    assert _batch(api) == 404

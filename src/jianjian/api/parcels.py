@@ -108,7 +108,7 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
     """Take a station's scan stream in: one transaction for the batch, each scan in its own
     savepoint with its own answer, so one bad scan does not undo the others."""
     who = writer(request)
-    point = _working_point(who, body.point_id)
+    point = _working_point(who, body.point_id, scan=True)
     courier = _courier(who, body.courier_id)
     outcomes = services.intake_many(
         point,
@@ -152,11 +152,16 @@ def intake_batch(request: HttpRequest, body: BatchIntakeIn):  # type: ignore[no-
 
 def _remaining_after(point: CollectionPoint, outcomes: list[IntakeResult | ParcelError]) -> int:
     """The point's room after the whole batch: what its last intake answered (a refused scan
-    after it took none), or, when none went in, asked anew."""
+    after it took none), or, when none went in, asked anew of the point as it is stored (the
+    scan path's ``point`` carries only its id and community)."""
     for outcome in reversed(outcomes):
         if isinstance(outcome, IntakeResult):
             return outcome.remaining_capacity
-    return services.remaining_capacity(point)
+    return services.remaining_capacity(
+        CollectionPoint.objects.select_related("community").get(
+            community_id=point.community_id, pk=point.pk
+        )
+    )
 
 
 # After /parcels/intake…: a path parameter would otherwise match those words.

@@ -190,7 +190,9 @@ class Notification(models.Model):
         verbose_name=_("robot"),
     )
     # Same cause → same key: a retried or repeated cause never queues a second message.
-    dedup_key = models.CharField(max_length=200, unique=True)
+    # Unique by a constraint rather than unique=True, which on PostgreSQL adds a second index
+    # for LIKE searches nobody makes, written with every message queued.
+    dedup_key = models.CharField(max_length=200)
     cause = models.CharField(_("cause"), max_length=30)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     address = models.CharField(_("to"), max_length=200)
@@ -212,6 +214,10 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        constraints = [
+            # A message is queued once per key, however often its cause is seen.
+            models.UniqueConstraint(fields=["dedup_key"], name="notification_unique_key")
+        ]
         indexes = [
             # The worker's one query: what is due now. Sent and failed rows are not indexed.
             models.Index(

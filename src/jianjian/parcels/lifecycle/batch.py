@@ -101,20 +101,22 @@ def intake_many(
     """Take a station's scan stream in at ``point``: the same rules as :func:`intake`, one outcome
     per scan, in order, as if the scans were taken one after another.
 
-    The batch is one transaction holding the point's lock once. The common scans (a new or
+    The batch is one transaction holding the point's lock once (no savepoint of its own when it
+    is the outermost). The common scans (a new or
     pre-advised parcel at a shelf or counter) are decided in memory and written together
     (:class:`_BatchIntake`); any other scan goes through :func:`intake`'s own path in a
     savepoint, so a refused scan writes nothing and does not undo the others. If a concurrent
     writer inserts one of the numbers meanwhile, the batch is redone scan by scan, which settles
     each race as :func:`intake` does.
     """
+    try:
+        # Its own transaction (a savepoint inside a caller's): undone whole on a conflict.
+        with transaction.atomic():
+            return _BatchIntake(lock_point(point), actor, method, courier).run(scans)
+    except IntegrityError:
+        pass  # a concurrent writer took one of the numbers; the scans go one by one
     with transaction.atomic():
-        locked = lock_point(point)
-        try:
-            with transaction.atomic():
-                return _BatchIntake(locked, actor, method, courier).run(scans)
-        except IntegrityError:
-            pass  # the savepoint undid the whole fast attempt; the scans go one by one
+        lock_point(point)
         return [intake_in_savepoint(point, scan, actor, method, courier) for scan in scans]
 
 
