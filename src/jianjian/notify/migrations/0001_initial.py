@@ -5,89 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("communities", "0002_initial"),
-        ("parcels", "0001_initial"),
+        ('communities', '0002_initial'),
+        ('parcels', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Notification",
+            name='Notification',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("dedup_key", models.CharField(max_length=200, unique=True)),
-                ("cause", models.CharField(max_length=30, verbose_name="cause")),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[("log", "log file"), ("sms", "SMS"), ("email", "email")],
-                        max_length=10,
-                        verbose_name="channel",
-                    ),
-                ),
-                ("address", models.CharField(max_length=200, verbose_name="to")),
-                ("language", models.CharField(default="zh-hans", max_length=10)),
-                ("body", models.TextField(verbose_name="message")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("pending", "waiting"),
-                            ("sending", "sending"),
-                            ("sent", "sent"),
-                            ("failed", "failed for good"),
-                        ],
-                        default="pending",
-                        max_length=10,
-                        verbose_name="status",
-                    ),
-                ),
-                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
-                (
-                    "next_attempt_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="next attempt"),
-                ),
-                ("claimed_until", models.DateTimeField(blank=True, null=True)),
-                ("last_error", models.TextField(blank=True, verbose_name="last error")),
-                ("provider_answer", models.TextField(blank=True, verbose_name="provider answer")),
-                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
-                (
-                    "community",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="communities.community",
-                    ),
-                ),
-                (
-                    "parcel",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="notifications",
-                        to="parcels.parcel",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('dedup_key', models.CharField(max_length=200, unique=True)),
+                ('cause', models.CharField(max_length=30, verbose_name='cause')),
+                ('channel', models.CharField(choices=[('log', 'log file'), ('sms', 'SMS'), ('email', 'email')], max_length=10, verbose_name='channel')),
+                ('address', models.CharField(max_length=200, verbose_name='to')),
+                ('language', models.CharField(default='zh-hans', max_length=10)),
+                ('body', models.TextField(verbose_name='message')),
+                ('status', models.CharField(choices=[('pending', 'waiting'), ('sending', 'sending'), ('sent', 'sent'), ('failed', 'failed for good')], default='pending', max_length=10, verbose_name='status')),
+                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
+                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt')),
+                ('claimed_until', models.DateTimeField(blank=True, null=True)),
+                ('last_error', models.TextField(blank=True, verbose_name='last error')),
+                ('provider_answer', models.TextField(blank=True, verbose_name='provider answer')),
+                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
+                ('parcel', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='parcels.parcel')),
             ],
             options={
-                "verbose_name": "notification",
-                "verbose_name_plural": "notifications",
-                "indexes": [
-                    models.Index(
-                        condition=models.Q(("status__in", ["pending", "sending"])),
-                        fields=["next_attempt_at"],
-                        name="notification_due",
-                    )
-                ],
+                'verbose_name': 'notification',
+                'verbose_name_plural': 'notifications',
+                'indexes': [models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['next_attempt_at'], name='notification_due')],
             },
         ),
     ]

@@ -6,180 +6,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("communities", "0002_initial"),
-        ("notify", "0001_initial"),
+        ('communities', '0002_initial'),
+        ('notify', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="notification",
-            name="params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="template parameters"),
+            model_name='notification',
+            name='params',
+            field=models.JSONField(blank=True, default=dict, verbose_name='template parameters'),
         ),
         migrations.AlterField(
-            model_name="notification",
-            name="channel",
-            field=models.CharField(
-                choices=[
-                    ("log", "log file"),
-                    ("sms", "SMS"),
-                    ("email", "email"),
-                    ("wecom", "WeCom group"),
-                    ("dingtalk", "DingTalk group"),
-                    ("feishu", "Feishu group"),
-                ],
-                max_length=10,
-                verbose_name="channel",
-            ),
+            model_name='notification',
+            name='channel',
+            field=models.CharField(choices=[('log', 'log file'), ('sms', 'SMS'), ('email', 'email'), ('wecom', 'WeCom group'), ('dingtalk', 'DingTalk group'), ('feishu', 'Feishu group')], max_length=10, verbose_name='channel'),
         ),
         migrations.CreateModel(
-            name="GroupRobot",
+            name='GroupRobot',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=50, verbose_name="name")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("wecom", "WeCom (企业微信)"),
-                            ("dingtalk", "DingTalk (钉钉)"),
-                            ("feishu", "Feishu (飞书)"),
-                        ],
-                        max_length=10,
-                        verbose_name="kind",
-                    ),
-                ),
-                ("webhook_url", models.URLField(max_length=500, verbose_name="webhook URL")),
-                (
-                    "secret",
-                    models.CharField(
-                        blank=True,
-                        help_text="DingTalk (SEC…) and Feishu robots with signing turned on.",
-                        max_length=200,
-                        verbose_name="signing secret",
-                    ),
-                ),
-                (
-                    "purpose",
-                    models.CharField(
-                        choices=[
-                            ("committee", "owners' committee: daily digest of overdue parcels"),
-                            ("couriers", "couriers' group: dead parcels to take back"),
-                        ],
-                        max_length=10,
-                        verbose_name="purpose",
-                    ),
-                ),
-                ("active", models.BooleanField(default=True, verbose_name="active")),
-                (
-                    "next_digest_at",
-                    models.DateTimeField(
-                        blank=True, editable=False, null=True, verbose_name="next digest"
-                    ),
-                ),
-                (
-                    "community",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="robots",
-                        to="communities.community",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=50, verbose_name='name')),
+                ('kind', models.CharField(choices=[('wecom', 'WeCom (企业微信)'), ('dingtalk', 'DingTalk (钉钉)'), ('feishu', 'Feishu (飞书)')], max_length=10, verbose_name='kind')),
+                ('webhook_url', models.URLField(max_length=500, verbose_name='webhook URL')),
+                ('secret', models.CharField(blank=True, help_text='DingTalk (SEC…) and Feishu robots with signing turned on.', max_length=200, verbose_name='signing secret')),
+                ('purpose', models.CharField(choices=[('committee', "owners' committee: daily digest of overdue parcels"), ('couriers', "couriers' group: dead parcels to take back")], max_length=10, verbose_name='purpose')),
+                ('active', models.BooleanField(default=True, verbose_name='active')),
+                ('next_digest_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='next digest')),
+                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='robots', to='communities.community')),
             ],
             options={
-                "verbose_name": "group robot",
-                "verbose_name_plural": "group robots",
+                'verbose_name': 'group robot',
+                'verbose_name_plural': 'group robots',
             },
         ),
         migrations.AddField(
-            model_name="notification",
-            name="robot",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="notifications",
-                to="notify.grouprobot",
-                verbose_name="robot",
-            ),
+            model_name='notification',
+            name='robot',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='notify.grouprobot', verbose_name='robot'),
         ),
         migrations.CreateModel(
-            name="ResidentPreference",
+            name='ResidentPreference',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "channels",
-                    models.JSONField(
-                        default=jianjian.notify.models.default_channels,
-                        help_text="Any of: sms, email, log.",
-                        verbose_name="channels",
-                    ),
-                ),
-                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
-                (
-                    "language",
-                    models.CharField(
-                        choices=[("zh-hans", "简体中文"), ("en", "English")],
-                        default="zh-hans",
-                        max_length=10,
-                        verbose_name="language",
-                    ),
-                ),
-                (
-                    "resident",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="notify_preference",
-                        to="communities.resident",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('channels', models.JSONField(default=jianjian.notify.models.default_channels, help_text='Any of: sms, email, log.', verbose_name='channels')),
+                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
+                ('language', models.CharField(choices=[('zh-hans', '简体中文'), ('en', 'English')], default='zh-hans', max_length=10, verbose_name='language')),
+                ('resident', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='notify_preference', to='communities.resident')),
             ],
             options={
-                "verbose_name": "notification preference",
-                "verbose_name_plural": "notification preferences",
+                'verbose_name': 'notification preference',
+                'verbose_name_plural': 'notification preferences',
             },
         ),
         migrations.CreateModel(
-            name="RobotSend",
+            name='RobotSend',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("at", models.DateTimeField()),
-                (
-                    "robot",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="notify.grouprobot",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField()),
+                ('robot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='notify.grouprobot')),
             ],
         ),
         migrations.AddIndex(
-            model_name="grouprobot",
-            index=models.Index(
-                condition=models.Q(("active", True), ("purpose", "committee")),
-                fields=["next_digest_at"],
-                name="robot_digest_due",
-            ),
+            model_name='grouprobot',
+            index=models.Index(condition=models.Q(('active', True), ('purpose', 'committee')), fields=['next_digest_at'], name='robot_digest_due'),
         ),
         migrations.AddIndex(
-            model_name="robotsend",
-            index=models.Index(fields=["robot", "at"], name="robotsend_robot_at"),
+            model_name='robotsend',
+            index=models.Index(fields=['robot', 'at'], name='robotsend_robot_at'),
         ),
     ]

@@ -5,39 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("communities", "0003_resident_quiet_hours"),
-        ("notify", "0002_robots_preferences_params"),
+        ('communities', '0003_resident_quiet_hours'),
+        ('notify', '0002_robots_preferences_params'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="BoardPost",
+            name='BoardPost',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("day", models.DateField()),
-                ("kind", models.CharField(max_length=40)),
-                ("at", models.DateTimeField()),
-                (
-                    "community",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="communities.community",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField()),
+                ('kind', models.CharField(max_length=40)),
+                ('at', models.DateTimeField()),
+                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='communities.community')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("community", "day", "kind"), name="boardpost_once"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(fields=('community', 'day', 'kind'), name='boardpost_once')],
             },
         ),
     ]

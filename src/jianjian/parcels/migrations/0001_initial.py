@@ -6,361 +6,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("communities", "0001_initial"),
-        ("couriers", "0001_initial"),
-        ("points", "0001_initial"),
+        ('communities', '0001_initial'),
+        ('couriers', '0001_initial'),
+        ('points', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Parcel",
+            name='Parcel',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "tracking_number",
-                    models.CharField(max_length=40, verbose_name="tracking number"),
-                ),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("announced", "announced"),
-                            ("at_point", "at the point"),
-                            ("picked_up", "picked up"),
-                            ("returned", "returned to courier"),
-                            ("missing", "missing"),
-                        ],
-                        max_length=12,
-                        verbose_name="state",
-                    ),
-                ),
-                (
-                    "size",
-                    models.CharField(
-                        choices=[("S", "small"), ("M", "medium"), ("L", "large")],
-                        default="M",
-                        max_length=1,
-                        verbose_name="size",
-                    ),
-                ),
-                (
-                    "pickup_code",
-                    models.CharField(blank=True, max_length=16, verbose_name="pickup code"),
-                ),
-                (
-                    "collected_by",
-                    models.CharField(blank=True, max_length=100, verbose_name="collected by"),
-                ),
-                (
-                    "recipient_name",
-                    models.CharField(blank=True, max_length=50, verbose_name="recipient name"),
-                ),
-                (
-                    "recipient_phone",
-                    models.CharField(blank=True, max_length=20, verbose_name="recipient phone"),
-                ),
-                ("recipient_last4", models.CharField(blank=True, max_length=4)),
-                (
-                    "announced_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="announced"),
-                ),
-                ("intake_at", models.DateTimeField(blank=True, null=True, verbose_name="taken in")),
-                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
-                ("event_count", models.PositiveIntegerField(default=0, editable=False)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "carrier",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        to="couriers.carrier",
-                        verbose_name="carrier",
-                    ),
-                ),
-                (
-                    "community",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="parcels",
-                        to="communities.community",
-                    ),
-                ),
-                (
-                    "delivering_courier",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="deliveries",
-                        to="couriers.courier",
-                        verbose_name="courier",
-                    ),
-                ),
-                (
-                    "planned_point",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="points.collectionpoint",
-                        verbose_name="planned point",
-                    ),
-                ),
-                (
-                    "point",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="parcels",
-                        to="points.collectionpoint",
-                        verbose_name="point",
-                    ),
-                ),
-                (
-                    "recipient",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="parcels",
-                        to="communities.resident",
-                        verbose_name="recipient",
-                    ),
-                ),
-                (
-                    "recipient_flat",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="communities.flat",
-                        verbose_name="flat",
-                    ),
-                ),
-                (
-                    "returned_to",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="returns",
-                        to="couriers.courier",
-                        verbose_name="returned to",
-                    ),
-                ),
-                (
-                    "slot",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="parcels",
-                        to="points.slot",
-                        verbose_name="slot",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('tracking_number', models.CharField(max_length=40, verbose_name='tracking number')),
+                ('state', models.CharField(choices=[('announced', 'announced'), ('at_point', 'at the point'), ('picked_up', 'picked up'), ('returned', 'returned to courier'), ('missing', 'missing')], max_length=12, verbose_name='state')),
+                ('size', models.CharField(choices=[('S', 'small'), ('M', 'medium'), ('L', 'large')], default='M', max_length=1, verbose_name='size')),
+                ('pickup_code', models.CharField(blank=True, max_length=16, verbose_name='pickup code')),
+                ('collected_by', models.CharField(blank=True, max_length=100, verbose_name='collected by')),
+                ('recipient_name', models.CharField(blank=True, max_length=50, verbose_name='recipient name')),
+                ('recipient_phone', models.CharField(blank=True, max_length=20, verbose_name='recipient phone')),
+                ('recipient_last4', models.CharField(blank=True, max_length=4)),
+                ('announced_at', models.DateTimeField(blank=True, null=True, verbose_name='announced')),
+                ('intake_at', models.DateTimeField(blank=True, null=True, verbose_name='taken in')),
+                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
+                ('event_count', models.PositiveIntegerField(default=0, editable=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('carrier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='couriers.carrier', verbose_name='carrier')),
+                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='parcels', to='communities.community')),
+                ('delivering_courier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='couriers.courier', verbose_name='courier')),
+                ('planned_point', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='points.collectionpoint', verbose_name='planned point')),
+                ('point', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='parcels', to='points.collectionpoint', verbose_name='point')),
+                ('recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='parcels', to='communities.resident', verbose_name='recipient')),
+                ('recipient_flat', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='communities.flat', verbose_name='flat')),
+                ('returned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='returns', to='couriers.courier', verbose_name='returned to')),
+                ('slot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='parcels', to='points.slot', verbose_name='slot')),
             ],
             options={
-                "verbose_name": "parcel",
-                "verbose_name_plural": "parcels",
+                'verbose_name': 'parcel',
+                'verbose_name_plural': 'parcels',
             },
         ),
         migrations.CreateModel(
-            name="CustodyEvent",
+            name='CustodyEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("seq", models.PositiveIntegerField(verbose_name="sequence")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("announce", "announced"),
-                            ("intake", "taken in"),
-                            ("hand_over", "handed over"),
-                            ("move", "moved"),
-                            ("return", "returned to courier"),
-                            ("missing", "marked missing"),
-                            ("found", "found"),
-                            ("recipient", "recipient matched"),
-                        ],
-                        max_length=12,
-                        verbose_name="what",
-                    ),
-                ),
-                (
-                    "to_state",
-                    models.CharField(
-                        choices=[
-                            ("announced", "announced"),
-                            ("at_point", "at the point"),
-                            ("picked_up", "picked up"),
-                            ("returned", "returned to courier"),
-                            ("missing", "missing"),
-                        ],
-                        max_length=12,
-                        verbose_name="state after",
-                    ),
-                ),
-                ("at", models.DateTimeField(verbose_name="when")),
-                ("actor_label", models.CharField(blank=True, max_length=100, verbose_name="who")),
-                (
-                    "method",
-                    models.CharField(
-                        choices=[
-                            ("scan", "scan"),
-                            ("typed", "typed"),
-                            ("code", "pickup code"),
-                            ("qr", "QR code"),
-                            ("phone_tail", "phone last 4 digits"),
-                            ("api", "API"),
-                            ("manifest", "manifest"),
-                            ("stocktake", "stocktake"),
-                            ("cli", "command line"),
-                            ("admin", "admin"),
-                            ("system", "system"),
-                        ],
-                        max_length=12,
-                        verbose_name="how",
-                    ),
-                ),
-                (
-                    "pickup_code",
-                    models.CharField(blank=True, max_length=16, verbose_name="pickup code"),
-                ),
-                ("holder", models.CharField(blank=True, max_length=100, verbose_name="holder")),
-                ("data", models.JSONField(blank=True, default=dict, verbose_name="details")),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="who",
-                    ),
-                ),
-                (
-                    "community",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="communities.community",
-                    ),
-                ),
-                (
-                    "courier",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="couriers.courier",
-                        verbose_name="courier",
-                    ),
-                ),
-                (
-                    "point",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="points.collectionpoint",
-                        verbose_name="where",
-                    ),
-                ),
-                (
-                    "slot",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="points.slot",
-                        verbose_name="slot",
-                    ),
-                ),
-                (
-                    "parcel",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="events",
-                        to="parcels.parcel",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('seq', models.PositiveIntegerField(verbose_name='sequence')),
+                ('kind', models.CharField(choices=[('announce', 'announced'), ('intake', 'taken in'), ('hand_over', 'handed over'), ('move', 'moved'), ('return', 'returned to courier'), ('missing', 'marked missing'), ('found', 'found'), ('recipient', 'recipient matched')], max_length=12, verbose_name='what')),
+                ('to_state', models.CharField(choices=[('announced', 'announced'), ('at_point', 'at the point'), ('picked_up', 'picked up'), ('returned', 'returned to courier'), ('missing', 'missing')], max_length=12, verbose_name='state after')),
+                ('at', models.DateTimeField(verbose_name='when')),
+                ('actor_label', models.CharField(blank=True, max_length=100, verbose_name='who')),
+                ('method', models.CharField(choices=[('scan', 'scan'), ('typed', 'typed'), ('code', 'pickup code'), ('qr', 'QR code'), ('phone_tail', 'phone last 4 digits'), ('api', 'API'), ('manifest', 'manifest'), ('stocktake', 'stocktake'), ('cli', 'command line'), ('admin', 'admin'), ('system', 'system')], max_length=12, verbose_name='how')),
+                ('pickup_code', models.CharField(blank=True, max_length=16, verbose_name='pickup code')),
+                ('holder', models.CharField(blank=True, max_length=100, verbose_name='holder')),
+                ('data', models.JSONField(blank=True, default=dict, verbose_name='details')),
+                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
+                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='communities.community')),
+                ('courier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='couriers.courier', verbose_name='courier')),
+                ('point', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='points.collectionpoint', verbose_name='where')),
+                ('slot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='points.slot', verbose_name='slot')),
+                ('parcel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='parcels.parcel')),
             ],
             options={
-                "verbose_name": "custody event",
-                "verbose_name_plural": "custody events",
-                "ordering": ["parcel_id", "seq"],
+                'verbose_name': 'custody event',
+                'verbose_name_plural': 'custody events',
+                'ordering': ['parcel_id', 'seq'],
             },
         ),
         migrations.AddIndex(
-            model_name="parcel",
-            index=models.Index(
-                condition=models.Q(("state", "at_point")),
-                fields=["point", "recipient_last4"],
-                name="parcel_onhand_last4",
-            ),
+            model_name='parcel',
+            index=models.Index(condition=models.Q(('state', 'at_point')), fields=['point', 'recipient_last4'], name='parcel_onhand_last4'),
         ),
         migrations.AddIndex(
-            model_name="parcel",
-            index=models.Index(
-                condition=models.Q(("state", "at_point")),
-                fields=["point", "recipient"],
-                name="parcel_onhand_recipient",
-            ),
+            model_name='parcel',
+            index=models.Index(condition=models.Q(('state', 'at_point')), fields=['point', 'recipient'], name='parcel_onhand_recipient'),
         ),
         migrations.AddIndex(
-            model_name="parcel",
-            index=models.Index(fields=["point", "state", "intake_at"], name="parcel_point_state"),
+            model_name='parcel',
+            index=models.Index(fields=['point', 'state', 'intake_at'], name='parcel_point_state'),
         ),
         migrations.AddIndex(
-            model_name="parcel",
-            index=models.Index(fields=["community", "state"], name="parcel_community_state"),
+            model_name='parcel',
+            index=models.Index(fields=['community', 'state'], name='parcel_community_state'),
         ),
         migrations.AddConstraint(
-            model_name="parcel",
-            constraint=models.UniqueConstraint(
-                fields=("community", "tracking_number"), name="parcel_unique_tracking"
-            ),
+            model_name='parcel',
+            constraint=models.UniqueConstraint(fields=('community', 'tracking_number'), name='parcel_unique_tracking'),
         ),
         migrations.AddConstraint(
-            model_name="parcel",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("state__in", ["at_point", "missing"])),
-                fields=("point", "pickup_code"),
-                name="parcel_unique_live_code",
-            ),
+            model_name='parcel',
+            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['at_point', 'missing'])), fields=('point', 'pickup_code'), name='parcel_unique_live_code'),
         ),
         migrations.AddIndex(
-            model_name="custodyevent",
-            index=models.Index(fields=["community", "at"], name="event_community_at"),
+            model_name='custodyevent',
+            index=models.Index(fields=['community', 'at'], name='event_community_at'),
         ),
         migrations.AddIndex(
-            model_name="custodyevent",
-            index=models.Index(fields=["point", "at"], name="event_point_at"),
+            model_name='custodyevent',
+            index=models.Index(fields=['point', 'at'], name='event_point_at'),
         ),
         migrations.AddConstraint(
-            model_name="custodyevent",
-            constraint=models.UniqueConstraint(fields=("parcel", "seq"), name="event_unique_seq"),
+            model_name='custodyevent',
+            constraint=models.UniqueConstraint(fields=('parcel', 'seq'), name='event_unique_seq'),
         ),
     ]

@@ -19,24 +19,21 @@ def schedule_waiting_parcels(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("communities", "0002_initial"),
-        ("parcels", "0001_initial"),
+        ('communities', '0002_initial'),
+        ('parcels', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="parcel",
-            name="next_reminder_at",
+            model_name='parcel',
+            name='next_reminder_at',
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddIndex(
-            model_name="parcel",
-            index=models.Index(
-                condition=models.Q(("next_reminder_at__isnull", False)),
-                fields=["next_reminder_at"],
-                name="parcel_reminder_due",
-            ),
+            model_name='parcel',
+            index=models.Index(condition=models.Q(('next_reminder_at__isnull', False)), fields=['next_reminder_at'], name='parcel_reminder_due'),
         ),
         migrations.RunPython(schedule_waiting_parcels, migrations.RunPython.noop),
     ]

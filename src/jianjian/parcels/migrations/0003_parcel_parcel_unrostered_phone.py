@@ -4,20 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("communities", "0003_resident_quiet_hours"),
-        ("couriers", "0003_issue5_manifests_tokens"),
-        ("parcels", "0002_parcel_next_reminder_at"),
-        ("points", "0002_disinfection"),
+        ('communities', '0003_resident_quiet_hours'),
+        ('couriers', '0003_issue5_manifests_tokens'),
+        ('parcels', '0002_parcel_next_reminder_at'),
+        ('points', '0002_disinfection'),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="parcel",
-            index=models.Index(
-                condition=models.Q(("recipient__isnull", True)),
-                fields=["recipient_phone"],
-                name="parcel_unrostered_phone",
-            ),
+            model_name='parcel',
+            index=models.Index(condition=models.Q(('recipient__isnull', True)), fields=['recipient_phone'], name='parcel_unrostered_phone'),
         ),
     ]

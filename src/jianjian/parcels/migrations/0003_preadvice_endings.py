@@ -4,63 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("parcels", "0002_parcel_next_reminder_at"),
+        ('parcels', '0002_parcel_next_reminder_at'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="custodyevent",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("announce", "announced"),
-                    ("intake", "taken in"),
-                    ("hand_over", "handed over"),
-                    ("move", "moved"),
-                    ("return", "returned to courier"),
-                    ("missing", "marked missing"),
-                    ("found", "found"),
-                    ("recipient", "recipient matched"),
-                    ("cancel", "pre-advice cancelled"),
-                    ("elsewhere", "delivered elsewhere"),
-                ],
-                max_length=12,
-                verbose_name="what",
-            ),
+            model_name='custodyevent',
+            name='kind',
+            field=models.CharField(choices=[('announce', 'announced'), ('intake', 'taken in'), ('hand_over', 'handed over'), ('move', 'moved'), ('return', 'returned to courier'), ('missing', 'marked missing'), ('found', 'found'), ('recipient', 'recipient matched'), ('cancel', 'pre-advice cancelled'), ('elsewhere', 'delivered elsewhere')], max_length=12, verbose_name='what'),
         ),
         migrations.AlterField(
-            model_name="custodyevent",
-            name="to_state",
-            field=models.CharField(
-                choices=[
-                    ("announced", "announced"),
-                    ("at_point", "at the point"),
-                    ("picked_up", "picked up"),
-                    ("returned", "returned to courier"),
-                    ("missing", "missing"),
-                    ("cancelled", "pre-advice cancelled"),
-                    ("elsewhere", "delivered elsewhere"),
-                ],
-                max_length=12,
-                verbose_name="state after",
-            ),
+            model_name='custodyevent',
+            name='to_state',
+            field=models.CharField(choices=[('announced', 'announced'), ('at_point', 'at the point'), ('picked_up', 'picked up'), ('returned', 'returned to courier'), ('missing', 'missing'), ('cancelled', 'pre-advice cancelled'), ('elsewhere', 'delivered elsewhere')], max_length=12, verbose_name='state after'),
         ),
         migrations.AlterField(
-            model_name="parcel",
-            name="state",
-            field=models.CharField(
-                choices=[
-                    ("announced", "announced"),
-                    ("at_point", "at the point"),
-                    ("picked_up", "picked up"),
-                    ("returned", "returned to courier"),
-                    ("missing", "missing"),
-                    ("cancelled", "pre-advice cancelled"),
-                    ("elsewhere", "delivered elsewhere"),
-                ],
-                max_length=12,
-                verbose_name="state",
-            ),
+            model_name='parcel',
+            name='state',
+            field=models.CharField(choices=[('announced', 'announced'), ('at_point', 'at the point'), ('picked_up', 'picked up'), ('returned', 'returned to courier'), ('missing', 'missing'), ('cancelled', 'pre-advice cancelled'), ('elsewhere', 'delivered elsewhere')], max_length=12, verbose_name='state'),
         ),
     ]

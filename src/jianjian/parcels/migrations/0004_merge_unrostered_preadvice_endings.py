@@ -4,9 +4,11 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("parcels", "0003_parcel_parcel_unrostered_phone"),
-        ("parcels", "0003_preadvice_endings"),
+        ('parcels', '0003_parcel_parcel_unrostered_phone'),
+        ('parcels', '0003_preadvice_endings'),
     ]
 
-    operations = []
+    operations = [
+    ]
