@@ -7,8 +7,9 @@ tables, columns, ``community_id`` first, ``FOR UPDATE`` where the kernel locks �
 built from the models' metadata once, and rows come back through the fields' own converters
 (:meth:`Model.from_db`), so instances are what a queryset would have returned.
 
-Only what the hot path needs: select one model's rows by a fixed ``WHERE``, and insert one row
-(``RETURNING`` its id; SQLite ≥ 3.35 and PostgreSQL both have it).
+Only what the hot path needs: select one model's rows by a fixed ``WHERE`` (a list of values as
+one array on PostgreSQL), insert rows (``RETURNING`` their ids; SQLite ≥ 3.35 and PostgreSQL
+both have it), and build the instances a batch makes by the hundred without ``Model.__init__``.
 """
 
 from __future__ import annotations
