@@ -257,3 +257,26 @@ def test_a_stray_number_of_two_carriers_is_taken_in_with_the_carrier_on_its_labe
     parcel = Parcel.objects.get(tracking_number=number)
     assert parcel.carrier.code == "yunda" and parcel.state == ParcelState.AT_POINT
     assert_custody_ok(world)
+
+
+def test_a_scan_without_htmx_comes_back_to_a_page_that_says_what_it_found(world, client):
+    """A scanner fires before the page's script has run (or there is none): the plain form's
+    answer is the session page, showing the scan's line as the live panel would."""
+    from django.urls import reverse
+
+    from tests.factories import make_clerk
+
+    on_shelf = services.intake(
+        world.counter, tracking(), actor=world.clerk, phone=world.residents[0].phone
+    ).parcel
+    take = st.start(world.counter, actor=world.clerk)
+    client.force_login(make_clerk(world))
+    response = client.post(
+        reverse("stocktake:scan", args=[take.pk]), {"number": on_shelf.tracking_number}
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-testid="last"' in page and on_shelf.tracking_number in page
+    # A number this stocktake never scanned, put in the address by hand, shows nothing.
+    other = client.get(reverse("stocktake:session", args=[take.pk]) + "?last=SF0000000000000")
+    assert 'data-testid="last"' not in other.content.decode()

@@ -227,6 +227,14 @@ def _classify(point_id: int, parcel: Parcel | None, scanned: bool) -> str:
     }[S(parcel.state)]
 
 
+def scanned_line(stocktake: Stocktake, number: str) -> Line | None:
+    """The line of a number scanned in this stocktake, as :func:`scan` answered it; None for
+    one it never scanned (so a page asked about any other number shows nothing)."""
+    if not stocktake.scans.filter(tracking_number=number).exists():
+        return None
+    return _line(stocktake, number)
+
+
 def _line(stocktake: Stocktake, number: str) -> Line:
     for line in _all_lines(stocktake):
         if line.number == number:

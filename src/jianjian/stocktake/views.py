@@ -7,6 +7,7 @@ service and renders. Domain errors come back as the clerk's translated message.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -65,7 +66,8 @@ def session(request: HttpRequest, pk: int) -> HttpResponse:
     take = _stocktake(request, pk)
     if not take.is_live:
         return redirect("stocktake:report", pk=take.pk)
-    return render(request, "stocktake/session.html", _session_context(take))
+    last = st.scanned_line(take, request.GET.get("last", "")[:60])
+    return render(request, "stocktake/session.html", _session_context(take, last=last))
 
 
 def _panel(request: HttpRequest, take: Stocktake, error: str = "", last=None) -> HttpResponse:  # type: ignore[no-untyped-def]
@@ -75,7 +77,12 @@ def _panel(request: HttpRequest, take: Stocktake, error: str = "", last=None) ->
         return render(request, "stocktake/_panel.html", context, status=422 if error else 200)
     if error:
         messages.error(request, error)
-    return redirect("stocktake:session", pk=take.pk)
+    to = redirect("stocktake:session", pk=take.pk)
+    if last is not None:
+        # Without htmx (a scan before the page's script ran, or none at all) the page it comes
+        # back to says what the scan found, as the live panel would.
+        to["Location"] += "?" + urlencode({"last": last.number})
+    return to
 
 
 @login_required
