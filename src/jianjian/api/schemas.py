@@ -30,7 +30,7 @@ class In(BaseModel):
         return value
 
 
-class ParcelOut(Schema):
+class ParcelOut(BaseModel):  # built from dicts (parcel_out): no ``Schema`` resolving
     id: int
     tracking_number: str
     carrier: str
@@ -106,7 +106,7 @@ class IntakeIn(ScanIn):
     courier_id: int | None = None
 
 
-class IntakeOut(Schema):
+class IntakeOut(BaseModel):
     parcel: ParcelOut
     created: bool
     duplicate: bool
