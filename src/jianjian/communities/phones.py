@@ -37,6 +37,8 @@ def _e164(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Every parcel an answer or a page lists masks its phone through this: remembered like _e164.
+@functools.lru_cache(maxsize=8192)
 def national_digits(e164: str) -> str:
     """The number as a resident would say it, without the country code."""
     number = phonenumbers.parse(e164, None)
