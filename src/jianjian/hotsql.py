@@ -15,7 +15,7 @@ both have it), and build the instances a batch makes by the hundred without ``Mo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -24,7 +24,7 @@ from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=Model)
 
-_SELECTS: dict[tuple[type[Model], str], str] = {}
+_TEXTS: dict[Hashable, str] = {}
 _CONVERTERS: dict[type[Model], list[tuple[int, list[Callable[..., Any]], Any]]] = {}
 _INSERTS: dict[tuple[type[Model], int, bool], tuple[str, Any]] = {}
 
@@ -45,13 +45,21 @@ def column_list(model: type[Model], alias: str = "") -> str:
 
 def select_sql(model: type[Model], where: str, suffix: str = "") -> str:
     """``SELECT <every column> FROM <table> WHERE <where> <suffix>``, built once."""
-    key = (model, where + "\0" + suffix)
-    sql = _SELECTS.get(key)
-    if sql is None:
-        sql = f"SELECT {column_list(model)} FROM {table(model)} WHERE {where} {suffix}".strip()
-        if len(_SELECTS) < 1024:
-            _SELECTS[key] = sql
-    return sql
+    return built(
+        (model, where, suffix),
+        lambda: f"SELECT {column_list(model)} FROM {table(model)} WHERE {where} {suffix}".strip(),
+    )
+
+
+def built(key: Hashable, build: Callable[[], str]) -> str:
+    """The statement text ``build`` makes, made once per ``key`` in this process (a bounded
+    number of keys: past it, texts are made each time rather than kept)."""
+    text = _TEXTS.get(key)
+    if text is None:
+        text = build()
+        if len(_TEXTS) < 2048:
+            _TEXTS[key] = text
+    return text
 
 
 def _converters(model: type[Model]) -> list[tuple[int, list[Callable[..., Any]], Any]]:
@@ -93,7 +101,8 @@ def instance(model: type[M], row: Sequence[Any]) -> M:
         return model.from_db("default", names, values)
     obj = model.__new__(model)
     obj.__dict__.update(zip(names, values, strict=True))
-    obj._state = _loaded_state()
+    obj._state = ModelState()
+    _stored(obj)
     return obj
 
 
@@ -107,34 +116,37 @@ def _attnames(model: type[Model]) -> list[str]:
 _ATTNAMES: dict[type[Model], list[str]] = {}
 
 
-def _loaded_state() -> ModelState:
-    state = ModelState()
-    state.adding = False
-    state.db = "default"
-    return state
+def _stored(obj: Model, pk: Any = None) -> None:
+    """Mark ``obj`` as a row of the ``default`` database (with its new ``pk``, if given), as
+    the ORM does after a read or an insert."""
+    if pk is not None:
+        obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = "default"
 
 
-Blueprint = tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]], dict[str, Any]]
+# A new instance's defaults: the constant ones (None, text, numbers) and those computed anew
+# for each instance (``dict`` for a JSON field…); and the foreign keys a value may be given by
+# name (a related object) rather than by attname (its id).
+Blueprint = tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]], set[str], dict[str, Any]]
 _BLUEPRINTS: dict[type[Model], Blueprint] = {}
 
 
 def _blueprint(model: type[Model]) -> Blueprint:
-    """A new instance's defaults: the constant ones (None, text, numbers), the ones computed
-    anew for each instance (``dict`` for a JSON field…), and the names a value may be given by
-    (field name, or attname for a foreign key's id) with their field."""
     found = _BLUEPRINTS.get(model)
     if found is None:
         constant: dict[str, Any] = {}
         computed: list[tuple[str, Callable[[], Any]]] = []
-        names: dict[str, Any] = {}
+        relations: dict[str, Any] = {}
         for field in model._meta.concrete_fields:
-            names[field.name] = field
-            names[field.attname] = None  # given as it is stored
+            if field.is_relation:
+                relations[field.name] = field
             if field.has_default() and callable(field.default):
                 computed.append((field.attname, field.get_default))
             else:
                 constant[field.attname] = field.get_default()
-        found = _BLUEPRINTS[model] = (constant, computed, names)
+        found = (constant, computed, set(_attnames(model)), relations)
+        _BLUEPRINTS[model] = found
     return found
 
 
@@ -144,7 +156,7 @@ def new(model: type[M], **values: Any) -> M:
     directly rather than field by field through ``Model.__init__``."""
     if not _plain_init(model):
         return model(**values)
-    constant, computed, names = _blueprint(model)
+    constant, computed, attnames, relations = _blueprint(model)
     obj = model.__new__(model)
     data = obj.__dict__
     data.update(constant)
@@ -152,14 +164,16 @@ def new(model: type[M], **values: Any) -> M:
         data[attname] = default()
     obj._state = state = ModelState()
     for key, value in values.items():
-        if key not in names:
+        if key in relations:
+            field = relations[key]
+            data[field.attname] = (
+                None if value is None else getattr(value, field.target_field.attname)
+            )
+            state.fields_cache[key] = value
+        elif key in attnames:
+            data[key] = value
+        else:
             raise TypeError(f"{model.__name__}() got an unexpected keyword argument {key!r}")
-        field = names[key]
-        if field is None or not field.is_relation:
-            data[field.attname if field is not None else key] = value
-            continue
-        data[field.attname] = None if value is None else getattr(value, field.target_field.attname)
-        state.fields_cache[field.name] = value
     return obj
 
 
@@ -341,10 +355,8 @@ def insert_pair(parent: Model, child: Model, link: str, *, after: Statement | No
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         parent_pk, child_pk = cursor.fetchone()
-    for obj, pk in ((parent, parent_pk), (child, child_pk)):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = "default"
+    _stored(parent, parent_pk)
+    _stored(child, child_pk)
     setattr(child, link, parent_pk)
 
 
@@ -414,6 +426,4 @@ def insert_many(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> Non
             ids = cursor.fetchall()
         assert len(ids) == len(chunk)
         for obj, (pk,) in zip(chunk, ids, strict=True):
-            obj.pk = pk
-            obj._state.adding = False
-            obj._state.db = "default"
+            _stored(obj, pk)

@@ -178,19 +178,18 @@ def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Res
     # A scan's hot path: the statement is what filter(community, phone__in, active)
     # .select_related("flat") sends, built once (jianjian/hotsql.py).
     where, params = sql.any_of("r.phone", sorted(phones))
-    text = _BY_PHONE.get(where)
-    if text is None:
-        # With the resident's message preferences too: the intake that follows queues a message
-        # to the resident, and reads them from the resident instead of asking again.
-        text = (
+    # With the resident's message preferences too: the intake that follows queues a message to
+    # the resident, and reads them from the resident instead of asking again.
+    text = sql.built(
+        ("residents by phone", where),
+        lambda: (
             f"SELECT {sql.column_list(Resident, 'r')}, {sql.column_list(Flat, 'f')}, "
             f"{sql.column_list(ResidentPreference, 'p')} "
             f"FROM {sql.table(Resident)} r JOIN {sql.table(Flat)} f ON f.id = r.flat_id "
             f"LEFT JOIN {sql.table(ResidentPreference)} p ON p.resident_id = r.id "
             f"WHERE r.community_id = %s AND {where} AND r.active = true"
-        )
-        if len(_BY_PHONE) < 64:
-            _BY_PHONE[where] = text
+        ),
+    )
     with connection.cursor() as cursor:
         cursor.execute(text, [community.pk, *params])
         rows = cursor.fetchall()
@@ -204,9 +203,6 @@ def _residents_by_phone(community: Community, phones: set[str]) -> dict[str, Res
         Resident.notify_preference.related.set_cached_value(resident, preference)
         found[resident.phone] = resident
     return found
-
-
-_BY_PHONE: dict[str, str] = {}
 
 
 def _residents_by_tail(

@@ -20,8 +20,8 @@ from jianjian.points.models import SIZE_ORDER, CollectionPoint, Slot
 
 # Codes cycle through 001…9999; at the seed's 50 parcels a day they stay three digits for weeks.
 CODE_CYCLE = 9999
-# The probe's statement text by the number of codes asked about.
-_PROBES: dict[str, str] = {}
+# The states that hold a code, as SQL literals (see CodeBook._held_among).
+_HOLDING_STATES = ", ".join(f"'{state}'" for state in CODE_HOLDING_STATES)
 
 
 def choose_slot(
@@ -208,17 +208,15 @@ class CodeBook:
         """Which of ``codes`` a parcel at the point holds: ``_held_codes()`` narrowed to them, in
         a statement built once (one scan asks about one code, a batch about fifty)."""
         where, params = sql.any_of("pickup_code", codes)
-        text = _PROBES.get(where)
-        if text is None:
-            # The states are written into the text, not bound: a statement PostgreSQL prepares
-            # can then use the partial unique index on live codes, whose condition names them.
-            states = ", ".join(f"'{state}'" for state in CODE_HOLDING_STATES)
-            text = (
+        # The states are written into the text, not bound: a statement PostgreSQL prepares can
+        # then use the partial unique index on live codes, whose condition names them.
+        text = sql.built(
+            ("code probe", where),
+            lambda: (
                 f"SELECT pickup_code FROM {sql.table(Parcel)} WHERE community_id = %s "
-                f"AND point_id = %s AND state IN ({states}) AND {where}"
-            )
-            if len(_PROBES) < 64:
-                _PROBES[where] = text
+                f"AND point_id = %s AND state IN ({_HOLDING_STATES}) AND {where}"
+            ),
+        )
         with connection.cursor() as cursor:
             cursor.execute(text, [self.point.community_id, self.point.pk, *params])
             return {code for (code,) in cursor.fetchall()}

@@ -230,7 +230,7 @@ def _classify(point_id: int, parcel: Parcel | None, scanned: bool) -> str:
 def scanned_line(stocktake: Stocktake, number: str) -> Line | None:
     """The line of a number scanned in this stocktake, as :func:`scan` answered it; None for
     one it never scanned (so a page asked about any other number shows nothing)."""
-    if not stocktake.scans.filter(tracking_number=number).exists():
+    if not number or not stocktake.scans.filter(tracking_number=number).exists():
         return None
     return _line(stocktake, number)
 

@@ -55,26 +55,22 @@ from jianjian.points.models import CollectionPoint, PointDay, PointKind
 S = ParcelState
 
 
-_LOCKED: dict[str, str] = {}
-
-
 def _locked_parcels(community_id: int, numbers: list[str]) -> list[Parcel]:
     """The community's parcels with these numbers, their rows locked, each with its recipient
     (``select_for_update(of=("self",)).select_related("recipient")``, built once: a batch's new
     numbers, the common case, find nothing)."""
     q = sql.quote
     where, params = sql.any_of(f"p.{q('tracking_number')}", numbers)
-    text = _LOCKED.get(where)
-    if text is None:
-        lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
-        text = (
+    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+    text = sql.built(
+        ("locked parcels", where),
+        lambda: (
             f"SELECT {sql.column_list(Parcel, 'p')}, {sql.column_list(Resident, 'r')} "
             f"FROM {sql.table(Parcel)} p LEFT JOIN {sql.table(Resident)} r "
             f"ON r.{q('id')} = p.{q('recipient_id')} "
             f"WHERE p.{q('community_id')} = %s AND {where}{lock}"
-        )
-        if len(_LOCKED) < 64:
-            _LOCKED[where] = text
+        ),
+    )
     with connection.cursor() as cursor:
         cursor.execute(text, [community_id, *params])
         rows = cursor.fetchall()
@@ -102,12 +98,11 @@ def intake_many(
     per scan, in order, as if the scans were taken one after another.
 
     The batch is one transaction holding the point's lock once (no savepoint of its own when it
-    is the outermost). The common scans (a new or
-    pre-advised parcel at a shelf or counter) are decided in memory and written together
-    (:class:`_BatchIntake`); any other scan goes through :func:`intake`'s own path in a
-    savepoint, so a refused scan writes nothing and does not undo the others. If a concurrent
-    writer inserts one of the numbers meanwhile, the batch is redone scan by scan, which settles
-    each race as :func:`intake` does.
+    is the outermost). The common scans (a new or pre-advised parcel at a shelf or counter) are
+    decided in memory and written together (:class:`_BatchIntake`); any other scan goes through
+    :func:`intake`'s own path in a savepoint, so a refused scan writes nothing and does not undo
+    the others. If a concurrent writer inserts one of the numbers meanwhile, the batch is redone
+    scan by scan, which settles each race as :func:`intake` does.
     """
     try:
         # Its own transaction (a savepoint inside a caller's): undone whole on a conflict.
